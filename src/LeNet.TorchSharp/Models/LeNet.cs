@@ -1,0 +1,68 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using F = TorchSharp.torch.nn.functional;
+
+namespace LeNetTorchSharp.Models;
+
+/// <summary>
+/// LeNet as in PyTorch's "Neural Networks" tutorial: two convolutions, each followed by ReLU and a
+/// 2x2 max-pool, then three fully connected layers. Input N x 1 x 32 x 32; output N x 10 logits.
+/// </summary>
+/// <remarks>
+/// The fields carry PyTorch's names, so <c>named_parameters()</c> and <c>state_dict()</c> keys are
+/// <c>conv1.weight</c>, <c>conv1.bias</c>, … <c>fc3.bias</c>, the keys of the tutorial's <c>Net</c>.
+/// </remarks>
+public sealed class LeNet : Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // PyTorch's names: they become the state_dict keys.
+    private readonly Conv2d conv1;
+    private readonly Conv2d conv2;
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+    private readonly Linear fc3;
+#pragma warning restore IDE1006
+
+    /// <summary>The sizes this network was built with.</summary>
+    public LeNetOptions Options { get; }
+
+    /// <summary>Builds the network; <paramref name="options"/> defaults to the tutorial's sizes.</summary>
+    public LeNet(LeNetOptions? options = null) : base(nameof(LeNet))
+    {
+        Options = options ?? new LeNetOptions();
+        Options.Validate();
+        var o = Options;
+
+        // 1 input image channel, 6 output channels, 5x5 square convolution kernel
+        conv1 = Conv2d(o.InputChannels, o.Conv1Channels, o.KernelSize);
+        conv2 = Conv2d(o.Conv1Channels, o.Conv2Channels, o.KernelSize);
+        // an affine operation: y = Wx + b; 16 channels of 5x5 features after the second pool
+        fc1 = Linear(o.Conv2Channels * o.FeatureSize * o.FeatureSize, o.Fc1);
+        fc2 = Linear(o.Fc1, o.Fc2);
+        fc3 = Linear(o.Fc2, o.Classes);
+        RegisterComponents();
+    }
+
+    /// <summary>Logits for a batch of images.</summary>
+    /// <param name="input">N x C x H x W, with C, H, W as in <see cref="Options"/> (1 x 32 x 32 by default).</param>
+    /// <returns>N x classes logits (no softmax: pair with cross-entropy).</returns>
+    /// <exception cref="ArgumentException">The input is not N x C x H x W with the expected C, H, W.</exception>
+    public override Tensor forward(Tensor input)
+    {
+        InputShape.Check(input, nameof(LeNet), [-1, Options.InputChannels, Options.InputSize, Options.InputSize],
+            "a single image needs a batch dimension: image.unsqueeze(0)");
+
+        var c1 = F.relu(conv1.forward(input));    // N x 6 x 28 x 28
+        var s2 = F.max_pool2d(c1, [2, 2]);         // N x 6 x 14 x 14
+        var c3 = F.relu(conv2.forward(s2));       // N x 16 x 10 x 10
+        var s4 = F.max_pool2d(c3, [2, 2]);         // N x 16 x 5 x 5
+        var flat = torch.flatten(s4, 1);          // N x 400
+        var f5 = F.relu(fc1.forward(flat));       // N x 120
+        var f6 = F.relu(fc2.forward(f5));         // N x 84
+        return fc3.forward(f6);                   // N x 10
+    }
+
+    /// <summary>The PyTorch-style structure, as <c>print(net)</c> shows it.</summary>
+    public override string ToString() => this.Summary();
+}

@@ -1,0 +1,57 @@
+namespace LeNetTorchSharp.Models;
+
+/// <summary>
+/// The sizes of a <see cref="LeNet"/>. The defaults are the tutorial's network; the tutorial's variants
+/// are <c>new LeNetOptions { KernelSize = 3 }</c> (then <c>fc1</c> takes 16*6*6 = 576 inputs) and
+/// <c>new LeNetOptions { Fc1 = 1200, Fc2 = 84 }</c>.
+/// </summary>
+public sealed record LeNetOptions
+{
+    /// <summary>Side of the square kernels of <c>conv1</c> and <c>conv2</c> (5 in the tutorial, or 3).</summary>
+    public int KernelSize { get; init; } = 5;
+
+    /// <summary>Output channels of <c>conv1</c>.</summary>
+    public int Conv1Channels { get; init; } = 6;
+
+    /// <summary>Output channels of <c>conv2</c>.</summary>
+    public int Conv2Channels { get; init; } = 16;
+
+    /// <summary>Width of <c>fc1</c>'s output.</summary>
+    public int Fc1 { get; init; } = 120;
+
+    /// <summary>Width of <c>fc2</c>'s output.</summary>
+    public int Fc2 { get; init; } = 84;
+
+    /// <summary>Number of classes, the width of <c>fc3</c>'s output (the logits).</summary>
+    public int Classes { get; init; } = 10;
+
+    /// <summary>Input channels (1 for MNIST's grayscale images).</summary>
+    public int InputChannels { get; init; } = 1;
+
+    /// <summary>Side of the square input image: 32 (MNIST's 28x28 resized, as the tutorial expects).</summary>
+    public int InputSize { get; init; } = 32;
+
+    /// <summary>Side of the feature map after conv → 2x2 pool → conv → 2x2 pool.</summary>
+    internal int FeatureSize => ((InputSize - KernelSize + 1) / 2 - KernelSize + 1) / 2;
+
+    internal void Validate()
+    {
+        Positive(KernelSize, nameof(KernelSize));
+        Positive(Conv1Channels, nameof(Conv1Channels));
+        Positive(Conv2Channels, nameof(Conv2Channels));
+        Positive(Fc1, nameof(Fc1));
+        Positive(Fc2, nameof(Fc2));
+        Positive(Classes, nameof(Classes));
+        Positive(InputChannels, nameof(InputChannels));
+        Positive(InputSize, nameof(InputSize));
+        if ((InputSize - KernelSize + 1) / 2 - KernelSize + 1 < 2)
+            throw new ArgumentException(
+                $"LeNetOptions: an input of {InputSize}x{InputSize} is too small for two {KernelSize}x{KernelSize} convolutions each followed by a 2x2 pool.",
+                nameof(InputSize));
+    }
+
+    static void Positive(int value, string name)
+    {
+        if (value <= 0) throw new ArgumentOutOfRangeException(name, value, $"LeNetOptions.{name} must be positive; found {value}.");
+    }
+}

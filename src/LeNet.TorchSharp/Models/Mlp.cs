@@ -1,0 +1,88 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using F = TorchSharp.torch.nn.functional;
+
+namespace LeNetTorchSharp.Models;
+
+/// <summary>
+/// A fully connected network for flattened 28x28 images, as in the tutorial's "Building networks with nn":
+/// by default 784-128-64-10 with ReLU (layers <c>fc1</c>, <c>fc2</c>, <c>fc3</c>), logits out.
+/// <c>new Mlp(hidden: [256], activation: Activation.Sigmoid)</c> is the tutorial's 784-256-10 network.
+/// </summary>
+/// <remarks>Layer <c>i</c> (from 1) is registered as <c>fc{i}</c>, so parameter names are PyTorch's
+/// <c>fc1.weight</c>, <c>fc1.bias</c>, ….</remarks>
+public sealed class Mlp : Module<Tensor, Tensor>
+{
+    private readonly Linear[] layers;
+
+    /// <summary>Inputs per sample (784 for MNIST).</summary>
+    public int InputSize { get; }
+
+    /// <summary>Widths of the hidden layers, in order.</summary>
+    public IReadOnlyList<int> HiddenSizes { get; }
+
+    /// <summary>Outputs per sample (the number of classes).</summary>
+    public int OutputSize { get; }
+
+    /// <summary>The non-linearity after each hidden layer.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>Builds the network.</summary>
+    /// <param name="inputSize">Inputs per sample; 784 = 28*28.</param>
+    /// <param name="hidden">Hidden widths; <c>null</c> means the tutorial's [128, 64]; empty means a single linear layer.</param>
+    /// <param name="outputSize">Number of classes.</param>
+    /// <param name="activation">Non-linearity after each hidden layer.</param>
+    public Mlp(int inputSize = 784, IReadOnlyList<int>? hidden = null, int outputSize = 10, Activation activation = Activation.ReLU)
+        : base(nameof(Mlp))
+    {
+        HiddenSizes = (hidden ?? [128, 64]).ToArray();
+        if (inputSize <= 0) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, $"inputSize must be positive; found {inputSize}.");
+        if (outputSize <= 0) throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, $"outputSize must be positive; found {outputSize}.");
+        foreach (var width in HiddenSizes)
+            if (width <= 0) throw new ArgumentOutOfRangeException(nameof(hidden), width, $"every hidden width must be positive; found {width}.");
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation.");
+
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Activation = activation;
+
+        int[] widths = [inputSize, .. HiddenSizes, outputSize];
+        layers = new Linear[widths.Length - 1];
+        for (var i = 0; i < layers.Length; i++)
+        {
+            layers[i] = Linear(widths[i], widths[i + 1]);
+            register_module($"fc{i + 1}", layers[i]);
+        }
+    }
+
+    /// <summary>Logits for a batch.</summary>
+    /// <param name="input">N x 784, or N x 1 x 28 x 28 images (flattened here).</param>
+    /// <returns>N x <see cref="OutputSize"/> logits.</returns>
+    /// <exception cref="ArgumentException">The input is neither N x InputSize nor N x 1 x H x W with H*W = InputSize.</exception>
+    public override Tensor forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var x = input.dim() == 4 && input.shape[1] == 1 && input.shape[2] * input.shape[3] == InputSize
+            ? input.flatten(1)
+            : input;
+        InputShape.Check(x, nameof(Mlp), [-1, InputSize],
+            InputSize == 784 ? "or N x 1 x 28 x 28 images, which are flattened" : null);
+
+        for (var i = 0; i < layers.Length - 1; i++)
+            x = Activate(layers[i].forward(x));
+        return layers[^1].forward(x);
+    }
+
+    Tensor Activate(Tensor x) => Activation switch
+    {
+        Activation.ReLU => F.relu(x),
+        Activation.Sigmoid => torch.sigmoid(x),
+        Activation.Tanh => torch.tanh(x),
+        _ => throw new InvalidOperationException($"unknown activation {Activation}"),
+    };
+
+    /// <summary>The PyTorch-style structure, as <c>print(model)</c> shows it.</summary>
+    public override string ToString() => this.Summary();
+}

@@ -1,0 +1,196 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+using System.Security.Cryptography;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Native;
+
+/// <summary>
+/// Makes TorchSharp's native glue library load on Linux systems whose libstdc++ predates GCC 13
+/// (Debian 12, Ubuntu 22.04), with no root, no system change and no manual step.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <c>libLibTorchSharp.so</c> in TorchSharp 0.107 lists <c>GLIBCXX_3.4.32</c> as a required symbol
+/// version only because of an unused reference (see <see cref="ElfVersionPatcher"/>). When, and only
+/// when, the normal load fails, the runtime raises <see cref="AssemblyLoadContext.ResolvingUnmanagedDll"/>;
+/// the handler installed here then loads a copy whose requirement is flagged weak, kept in a per-user
+/// cache keyed by the original's SHA-256. Where the system libstdc++ is new enough the normal load
+/// succeeds and nothing is patched.
+/// </para>
+/// <para>
+/// The handler is installed when this assembly loads, so any use of the library's types sets it up.
+/// An application that calls <c>torch</c> before touching any type of this library should call
+/// <see cref="EnsureLoaded"/> first.
+/// </para>
+/// </remarks>
+public static class TorchNative
+{
+    const string GlueLibrary = "LibTorchSharp";
+    const string GlueFile = "libLibTorchSharp.so";
+
+    /// <summary>Symbol versions the glue library asks for that it never binds a symbol to.</summary>
+    static readonly HashSet<string> UnusedVersionNeeds = ["GLIBCXX_3.4.32"];
+
+    /// <summary>libtorch's own libraries, loaded by full path before the patched copy: that copy lives
+    /// in the cache, so its <c>$ORIGIN</c> run path no longer finds them.</summary>
+    static readonly string[] Dependencies = ["libc10.so", "libtorch_cpu.so", "libtorch.so"];
+
+    static readonly Lock Gate = new();
+    static readonly List<string> Attempts = [];
+    static bool installed;
+    static bool loaded;
+    static IntPtr patchedHandle;
+
+    /// <summary>The patched copy of the glue library in use, or <c>null</c> when none was needed.</summary>
+    public static string? PatchedLibraryPath { get; private set; }
+
+#pragma warning disable CA2255 // A library initializer is the point: the fix must be in place before any TorchSharp call made through this library.
+    [ModuleInitializer]
+    internal static void InstallOnAssemblyLoad() => Install();
+#pragma warning restore CA2255
+
+    /// <summary>Installs the load fallback (idempotent, cheap; does not load libtorch).</summary>
+    public static void Install()
+    {
+        lock (Gate)
+        {
+            if (installed) return;
+            AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
+            installed = true;
+        }
+    }
+
+    /// <summary>
+    /// Loads libtorch and TorchSharp's glue now, so that a failure surfaces here with one clear message
+    /// rather than at the first tensor operation.
+    /// </summary>
+    /// <exception cref="TorchNativeLoadException">No attempt to load the native libraries succeeded.</exception>
+    public static void EnsureLoaded()
+    {
+        Install();
+        lock (Gate)
+        {
+            if (loaded) return;
+            try
+            {
+                InitializeDeviceType(DeviceType.CPU);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                var tried = Attempts.Count == 0 ? "  (the fallback was not reached)" : string.Join(Environment.NewLine, Attempts.Select(a => "  " + a));
+                throw new TorchNativeLoadException(
+                    $"TorchSharp's native libraries could not be loaded.{Environment.NewLine}" +
+                    $"Normal load: {FirstLine(e)}{Environment.NewLine}" +
+                    $"Fallback for old libstdc++ (Linux only):{Environment.NewLine}{tried}{Environment.NewLine}" +
+                    "Check that the project references TorchSharp and the libtorch package for this OS " +
+                    "(see README, 'Backends'), and that the build output contains runtimes/<rid>/native.", e);
+            }
+            loaded = true;
+        }
+    }
+
+    static string FirstLine(Exception e)
+    {
+        var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
+        var text = inner.Message.Trim();
+        var newline = text.IndexOf('\n');
+        return newline < 0 ? text : text[..newline].Trim();
+    }
+
+    static IntPtr Resolve(Assembly assembly, string name)
+    {
+        if (name != GlueLibrary || !OperatingSystem.IsLinux()) return IntPtr.Zero;
+        lock (Gate)
+        {
+            if (patchedHandle != IntPtr.Zero) return patchedHandle;
+            try
+            {
+                patchedHandle = LoadPatchedCopy();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or DllNotFoundException or BadImageFormatException or FileNotFoundException)
+            {
+                Attempts.Add(e.Message);
+            }
+            return patchedHandle;
+        }
+    }
+
+    static IntPtr LoadPatchedCopy()
+    {
+        var original = FindInNativeDirectories(GlueFile)
+            ?? throw new FileNotFoundException($"{GlueFile} not found in the native search directories: {string.Join(", ", NativeDirectories())}");
+        Attempts.Add($"found {original}");
+
+        foreach (var dependency in Dependencies)
+        {
+            var path = FindInNativeDirectories(dependency)
+                ?? throw new FileNotFoundException($"{dependency} (libtorch) not found in the native search directories: {string.Join(", ", NativeDirectories())}");
+            NativeLibrary.Load(path);
+            Attempts.Add($"loaded {path}");
+        }
+
+        var patched = PatchedCopy(original);
+        var handle = NativeLibrary.Load(patched);
+        Attempts.Add($"loaded patched copy {patched}");
+        PatchedLibraryPath = patched;
+        return handle;
+    }
+
+    /// <summary>Writes (once) and returns the cached patched copy of <paramref name="original"/>.</summary>
+    internal static string PatchedCopy(string original)
+    {
+        var bytes = File.ReadAllBytes(original);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        var directory = Path.Combine(CacheRoot(), hash);
+        var target = Path.Combine(directory, GlueFile);
+        if (File.Exists(target)) return target;
+
+        var changed = ElfVersionPatcher.MarkWeak(bytes, UnusedVersionNeeds);
+        if (changed == 0)
+            throw new InvalidDataException($"{original} fails to load but has no {string.Join("/", UnusedVersionNeeds)} requirement to relax; the cause is something else");
+
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $"{GlueFile}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, target, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+        return target;
+    }
+
+    static string CacheRoot()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var root = !string.IsNullOrEmpty(xdg) ? xdg
+            : !string.IsNullOrEmpty(home) ? Path.Combine(home, ".cache")
+            : Path.GetTempPath();
+        return Path.Combine(root, "lenet-torchsharp", "native");
+    }
+
+    static string? FindInNativeDirectories(string file) =>
+        NativeDirectories().Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists);
+
+    /// <summary>Where the host looks for native assets (from the app's deps.json), then beside TorchSharp.</summary>
+    static IEnumerable<string> NativeDirectories()
+    {
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string list)
+            foreach (var d in list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+                yield return d;
+        var torchSharp = Path.GetDirectoryName(typeof(torch).Assembly.Location);
+        if (!string.IsNullOrEmpty(torchSharp))
+        {
+            yield return torchSharp;
+            yield return Path.Combine(torchSharp, "runtimes", RuntimeInformation.RuntimeIdentifier, "native");
+        }
+    }
+}
