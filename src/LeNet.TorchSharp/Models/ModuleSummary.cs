@@ -61,7 +61,7 @@ public static class ModuleSummary
         Convolution c => ConvRepr(c),
         Linear l => $"in_features={l.in_features}, out_features={l.out_features}, bias={Py(l.bias is not null)}",
         MaxPool1d or MaxPool2d or MaxPool3d => PoolRepr(module),
-        AvgPool2d a => $"kernel_size={Size(a.kernel_size)}, stride={Size(a.stride)}, padding={Size(a.padding)}",
+        AvgPool2d a => $"kernel_size={Size(a.kernel_size)}, stride={Size(a.stride ?? a.kernel_size)}, padding={Size(a.padding ?? [0])}",
         ReLU r => r.inplace ? "inplace=True" : "",
         Softmax s => $"dim={s.dim}",
         LogSoftmax s => $"dim={s.dim}",

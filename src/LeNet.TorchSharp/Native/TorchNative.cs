@@ -133,19 +133,19 @@ public static class TorchNative
             Attempts.Add($"loaded {path}");
         }
 
-        var patched = PatchedCopy(original);
+        var patched = PatchedCopy(original, CacheRoot());
         var handle = NativeLibrary.Load(patched);
         Attempts.Add($"loaded patched copy {patched}");
         PatchedLibraryPath = patched;
         return handle;
     }
 
-    /// <summary>Writes (once) and returns the cached patched copy of <paramref name="original"/>.</summary>
-    internal static string PatchedCopy(string original)
+    /// <summary>Writes (once) and returns the patched copy of <paramref name="original"/> under <paramref name="cacheRoot"/>.</summary>
+    internal static string PatchedCopy(string original, string cacheRoot)
     {
         var bytes = File.ReadAllBytes(original);
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
-        var directory = Path.Combine(CacheRoot(), hash);
+        var directory = Path.Combine(cacheRoot, hash);
         var target = Path.Combine(directory, GlueFile);
         if (File.Exists(target)) return target;
 
