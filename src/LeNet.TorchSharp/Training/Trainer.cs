@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using LeNetTorchSharp.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using static TorchSharp.torch.optim.lr_scheduler;
+
+namespace LeNetTorchSharp.Training;
+
+/// <summary>
+/// Owns a model, its optimizer, the loss and the device, and runs the tutorial's training loop:
+/// <c>optimizer.zero_grad()</c>, forward, loss, <c>loss.backward()</c>, <c>optimizer.step()</c>.
+/// </summary>
+/// <remarks>
+/// Every step runs inside its own <c>torch.NewDisposeScope()</c>, so the tensors a step creates are
+/// freed when it ends and memory stays flat from epoch to epoch. The loss stays on the device and is
+/// read back only every <see cref="LogEvery"/> batches: on a GPU, reading it each step would wait for
+/// the device every step.
+/// </remarks>
+public sealed class Trainer : IDisposable
+{
+    /// <summary>The model being trained (moved to <see cref="Device"/>).</summary>
+    public Module<Tensor, Tensor> Model { get; }
+
+    /// <summary>The optimizer over the model's parameters.</summary>
+    public optim.Optimizer Optimizer { get; }
+
+    /// <summary>The loss: cross-entropy on logits unless given.</summary>
+    public Module<Tensor, Tensor, Tensor> Criterion { get; }
+
+    /// <summary>Where the model and the batches live.</summary>
+    public Device Device { get; }
+
+    /// <summary>The optimizer's settings.</summary>
+    public OptimizerOptions OptimizerOptions { get; }
+
+    /// <summary>Batches between reads of the loss from the device (progress and the NaN check).</summary>
+    public int LogEvery { get; init; } = 50;
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long StepsTaken { get; private set; }
+
+    readonly LrSchedule schedule;
+    LRScheduler? scheduler;
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="model">The model; it is moved to <paramref name="device"/>.</param>
+    /// <param name="optimizer">Update rule and settings; default plain SGD, lr 0.01 (the tutorial's).</param>
+    /// <param name="device">Default CPU.</param>
+    /// <param name="criterion">Default <c>CrossEntropyLoss()</c>.</param>
+    /// <param name="schedule">Learning-rate schedule; default constant. Built when training starts (see <see cref="Fit"/>).</param>
+    public Trainer(Module<Tensor, Tensor> model, OptimizerOptions? optimizer = null, Device? device = null,
+        Module<Tensor, Tensor, Tensor>? criterion = null, LrSchedule? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Device = device ?? CPU;
+        Model = model.to(Device);
+        OptimizerOptions = optimizer ?? new OptimizerOptions();
+        Optimizer = OptimizerOptions.Create(Model.parameters());
+        Criterion = criterion ?? CrossEntropyLoss();
+        this.schedule = schedule ?? new LrSchedule();
+    }
+
+    /// <summary>The current learning rate of the first parameter group.</summary>
+    public double LearningRate => Optimizer.ParamGroups.First().LearningRate;
+
+    /// <summary>
+    /// One optimization step on a batch: the tutorial's loop body.
+    /// </summary>
+    /// <param name="input">A batch on <see cref="Device"/>, in the model's input shape.</param>
+    /// <param name="target">Labels on <see cref="Device"/>: int64, one per sample.</param>
+    /// <returns>The batch's loss, detached, still on the device (read it with <c>item&lt;float&gt;()</c> when needed).</returns>
+    /// <exception cref="ArgumentException">The batch is on another device, or input and target counts differ.</exception>
+    public Tensor Step(Tensor input, Tensor target)
+    {
+        CheckBatch(input, target);
+        using var scope = NewDisposeScope();
+        Optimizer.zero_grad();
+        var output = Model.forward(input);
+        var loss = Criterion.forward(output, target);
+        loss.backward();
+        Optimizer.step();
+        if (schedule.PerBatch) scheduler?.step();
+        StepsTaken++;
+        return loss.detach().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs, building the learning-rate schedule for that length,
+    /// and calls <paramref name="onEpoch"/> after each.
+    /// </summary>
+    public IReadOnlyList<EpochResult> Fit(TensorDataLoader loader, int epochs, Action<int, EpochResult>? onEpoch = null,
+        Action<StepProgress>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
+        scheduler ??= schedule.Create(Optimizer, OptimizerOptions.LearningRate, epochs, loader.BatchCount);
+        var results = new List<EpochResult>();
+        for (var epoch = 1; epoch <= epochs; epoch++)
+        {
+            var result = TrainEpoch(loader, onProgress);
+            results.Add(result);
+            onEpoch?.Invoke(epoch, result);
+        }
+        return results;
+    }
+
+    /// <summary>One pass over the loader's batches.</summary>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public EpochResult TrainEpoch(TensorDataLoader loader, Action<StepProgress>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        Model.train();
+        var clock = Stopwatch.StartNew();
+        using var lossSum = zeros(1, ScalarType.Float64, Device);
+        long batches = 0, samples = 0;
+        var mean = double.NaN;
+        foreach (var batch in loader.Epoch())
+        {
+            using (batch)
+            using (NewDisposeScope())
+            {
+                var loss = Step(batch.Images, batch.Labels);
+                lossSum.add_(loss.to(ScalarType.Float64) * batch.Size);
+            }
+            batches++;
+            samples += batch.Size;
+            if (batches % LogEvery == 0 || batches == loader.BatchCount)
+            {
+                mean = lossSum.item<double>() / samples;
+                if (!double.IsFinite(mean))
+                    throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                        $"Training diverged: the mean loss became {mean} by step {StepsTaken} (batch {batches} of {loader.BatchCount} in this epoch). " +
+                        $"The learning rate is {LearningRate:G4} with {OptimizerOptions.Kind}: try a smaller one (--lr)."));
+                onProgress?.Invoke(new StepProgress(batches, loader.BatchCount, samples, mean, clock.Elapsed));
+            }
+        }
+        if (!schedule.PerBatch) scheduler?.step();
+        return new EpochResult(mean, samples, clock.Elapsed, LearningRate);
+    }
+
+    /// <summary>Mean loss and accuracy of the model on a labelled set, without tracking gradients.</summary>
+    /// <param name="images">Inputs on any device (moved in batches).</param>
+    /// <param name="labels">int64 labels, one per input.</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    public Evaluation Evaluate(Tensor images, Tensor labels, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (images.dim() == 0 || labels.dim() != 1 || images.shape[0] != labels.shape[0])
+            throw new ArgumentException($"images and labels must have the same count; received images [{string.Join(", ", images.shape)}] and labels [{string.Join(", ", labels.shape)}].", nameof(labels));
+
+        var clock = Stopwatch.StartNew();
+        Model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var lossSum = zeros(1, ScalarType.Float64, Device);
+            using var correct = zeros(1, ScalarType.Int64, Device);
+            var n = labels.shape[0];
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var length = Math.Min(batchSize, n - start);
+                var x = images.narrow(0, start, length).to(Device);
+                var y = labels.narrow(0, start, length).to(Device);
+                var logits = Model.forward(x);
+                lossSum.add_(Criterion.forward(logits, y).to(ScalarType.Float64) * length);
+                correct.add_(logits.argmax(1).eq(y).sum());
+            }
+            return new Evaluation(lossSum.item<double>() / n, correct.item<long>(), n, clock.Elapsed);
+        }
+        finally
+        {
+            Model.train();
+        }
+    }
+
+    /// <summary>Evaluates on a whole dataset.</summary>
+    public Evaluation Evaluate(MNIST dataset, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Evaluate(dataset.Images, dataset.Labels, batchSize);
+    }
+
+    void CheckBatch(Tensor input, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!Devices.Same(input.device, Device))
+            throw new ArgumentException($"the batch is on {input.device} but the model is on {Device}; move it with .to(trainer.Device).", nameof(input));
+        if (!Devices.Same(target.device, Device))
+            throw new ArgumentException($"the labels are on {target.device} but the model is on {Device}.", nameof(target));
+        if (input.dim() == 0 || target.dim() == 0 || input.shape[0] != target.shape[0])
+            throw new ArgumentException($"input and target must have one row per sample; received input [{string.Join(", ", input.shape)}] and target [{string.Join(", ", target.shape)}].", nameof(target));
+    }
+
+    /// <summary>Releases the optimizer and the loss module (the model belongs to the caller).</summary>
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Criterion.Dispose();
+    }
+}
