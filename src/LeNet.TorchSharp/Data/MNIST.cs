@@ -77,7 +77,7 @@ public sealed class MNIST : IDisposable
         if (File.Exists(raw + ".gz")) return raw + ".gz";
         throw new FileNotFoundException(
             $"{file.Name} (or {file.Name}.gz) not found in {Path.GetFullPath(root)}. " +
-            MnistDownloader.HowToGetFiles(root, resources) + " Or pass download: true (--download on the command line).",
+            MnistDownloader.HowToGetFiles(root, resources) + " Or let the loader download them (download: true; the trainer does unless --no-download).",
             raw);
     }
 

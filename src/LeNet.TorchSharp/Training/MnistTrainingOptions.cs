@@ -13,7 +13,7 @@ public sealed record MnistTrainingOptions
     public ModelKind Model { get; init; } = ModelKind.LeNet;
 
     /// <summary>Passes over the training set.</summary>
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = 5;
 
     /// <summary>Samples per step.</summary>
     public int BatchSize { get; init; } = 64;

@@ -118,14 +118,15 @@ public sealed class Trainer : IDisposable
         var mean = double.NaN;
         foreach (var batch in loader.Epoch())
         {
+            var size = batch.Size;
             using (batch)
             using (NewDisposeScope())
             {
                 var loss = Step(batch.Images, batch.Labels);
-                lossSum.add_(loss.to(ScalarType.Float64) * batch.Size);
+                lossSum.add_(loss.to(ScalarType.Float64) * size);
             }
             batches++;
-            samples += batch.Size;
+            samples += size;
             if (batches % LogEvery == 0 || batches == loader.BatchCount)
             {
                 mean = lossSum.item<double>() / samples;

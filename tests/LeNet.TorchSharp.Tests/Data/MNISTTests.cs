@@ -1,0 +1,95 @@
+using LeNetTorchSharp.Data;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Tests.Data;
+
+public class MNISTTests
+{
+    [Test]
+    public void Loads_a_split_as_float_images_in_0_1_and_int64_labels()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path, trainCount: 12);
+
+        using var train = new MNIST(temp.Path, train: true);
+        using var test = new MNIST(temp.Path, train: false);
+
+        Assert.That(train.Images.shape, Is.EqualTo(new long[] { 12, 1, 28, 28 }));
+        Assert.That(train.Images.dtype, Is.EqualTo(ScalarType.Float32));
+        Assert.That(train.Labels.dtype, Is.EqualTo(ScalarType.Int64));
+        Assert.That(test.Count, Is.EqualTo(4));
+        Assert.That(test.Labels.data<long>().ToArray(), Is.EqualTo(new long[] { 3, 1, 4, 1 }));
+        // pixel (n=2, r=5, c=9) was written as (2*7 + 5*3 + 9) % 256 = 38
+        Assert.That(train.Images[2, 0, 5, 9].item<float>(), Is.EqualTo(38f / 255).Within(1e-6));
+    }
+
+    [Test]
+    public void Gzip_files_are_used_when_raw_ones_are_absent()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path);
+        var labels = temp.File("t10k-labels-idx1-ubyte");
+        File.WriteAllBytes(labels + ".gz", IdxFiles.Gzip(File.ReadAllBytes(labels)));
+        File.Delete(labels);
+
+        using var test = new MNIST(temp.Path, train: false);
+        Assert.That(test.Labels.data<long>().ToArray(), Is.EqualTo(new long[] { 3, 1, 4, 1 }));
+    }
+
+    [Test]
+    public void The_transform_runs_once_over_the_whole_set()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path, trainCount: 25);
+        using var train = new MNIST(temp.Path, transform: new Compose(new Resize(32), Normalize.Tutorial));
+        Assert.That(train.Images.shape, Is.EqualTo(new long[] { 25, 1, 32, 32 }));
+        Assert.That(train.Images.min().item<float>(), Is.GreaterThanOrEqualTo(-1f));
+        Assert.That(train.Images.max().item<float>(), Is.LessThanOrEqualTo(1f));
+    }
+
+    [Test]
+    public void Image_and_label_counts_must_agree()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path);
+        var labels = temp.File("t10k-labels-idx1-ubyte");
+        File.WriteAllBytes(labels, IdxFiles.Labels(1, 2, 3));
+
+        var error = Assert.Throws<DatasetFormatException>(() => new MNIST(temp.Path, train: false));
+        Assert.That(error!.Message, Is.EqualTo($"{labels}: expected 4 labels, one per image in t10k-images-idx3-ubyte, found 3"));
+    }
+
+    [Test]
+    public void Label_10_is_rejected_with_its_index()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path);
+        var labels = temp.File("t10k-labels-idx1-ubyte");
+        File.WriteAllBytes(labels, IdxFiles.Labels(1, 2, 10, 3));
+
+        var error = Assert.Throws<DatasetFormatException>(() => new MNIST(temp.Path, train: false));
+        Assert.That(error!.Message, Is.EqualTo($"{labels}: expected labels 0 to 9, found 10 at index 2"));
+    }
+
+    [Test]
+    public void Images_that_are_not_28x28_are_rejected()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path);
+        var images = temp.File("t10k-images-idx3-ubyte");
+        File.WriteAllBytes(images, IdxFiles.Encode(0x803, [4, 32, 32], new byte[4 * 32 * 32]));
+
+        var error = Assert.Throws<DatasetFormatException>(() => new MNIST(temp.Path, train: false));
+        Assert.That(error!.Message, Is.EqualTo($"{images}: expected 28x28 images, found 32x32"));
+    }
+
+    [Test]
+    public void Missing_files_say_where_they_were_looked_for_and_how_to_get_them()
+    {
+        using var temp = new TempFolder();
+        var error = Assert.Throws<FileNotFoundException>(() => new MNIST(temp.Path, train: true, download: false));
+        Assert.That(error!.Message, Does.StartWith($"train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) not found in {temp.Path}."));
+        Assert.That(error.Message, Does.Contain("bash data/get-mnist.sh"));
+        Assert.That(error.Message, Does.Contain(MnistDownloader.MirrorsVariable));
+    }
+}

@@ -1,0 +1,76 @@
+using LeNetTorchSharp.Data;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Tests.Data;
+
+public class TensorDataLoaderTests
+{
+    /// <summary>Sample i has image value i and label i % 10, so a batch tells which samples it holds.</summary>
+    static (Tensor Images, Tensor Labels) Numbered(int n) =>
+        (arange(n, dtype: ScalarType.Float32).reshape(n, 1, 1, 1), arange(n, dtype: ScalarType.Int64).remainder(10));
+
+    static List<long[]> EpochOrder(TensorDataLoader loader) =>
+        loader.Epoch().Select(b => { using (b) return b.Images.flatten().to(ScalarType.Int64).data<long>().ToArray(); }).ToList();
+
+    [Test]
+    public void Every_sample_appears_exactly_once_per_epoch_and_the_last_partial_batch_is_kept()
+    {
+        var (images, labels) = Numbered(150);
+        using var loader = new TensorDataLoader(images, labels, batchSize: 64, seed: 3);
+
+        var batches = EpochOrder(loader);
+
+        Assert.That(loader.BatchCount, Is.EqualTo(3));
+        Assert.That(batches.Select(b => b.Length), Is.EqualTo(new[] { 64, 64, 22 }));
+        Assert.That(batches.SelectMany(b => b).Order(), Is.EqualTo(Enumerable.Range(0, 150).Select(i => (long)i)));
+    }
+
+    [Test]
+    public void Labels_travel_with_their_images()
+    {
+        var (images, labels) = Numbered(100);
+        using var loader = new TensorDataLoader(images, labels, batchSize: 32, seed: 1);
+        foreach (var batch in loader.Epoch())
+            using (batch)
+                Assert.That(batch.Labels.data<long>().ToArray(), Is.EqualTo(batch.Images.flatten().to(ScalarType.Int64).remainder(10).data<long>().ToArray()));
+    }
+
+    [Test]
+    public void Each_epoch_has_a_new_order_and_the_same_seed_repeats_the_sequence()
+    {
+        var (images, labels) = Numbered(200);
+        using var a = new TensorDataLoader(images, labels, batchSize: 50, seed: 42);
+        using var b = new TensorDataLoader(images, labels, batchSize: 50, seed: 42);
+        using var c = new TensorDataLoader(images, labels, batchSize: 50, seed: 43);
+
+        var a1 = EpochOrder(a).SelectMany(x => x).ToArray();
+        var a2 = EpochOrder(a).SelectMany(x => x).ToArray();
+        var b1 = EpochOrder(b).SelectMany(x => x).ToArray();
+        var b2 = EpochOrder(b).SelectMany(x => x).ToArray();
+        var c1 = EpochOrder(c).SelectMany(x => x).ToArray();
+
+        Assert.That(a2, Is.Not.EqualTo(a1), "epoch 2 differs from epoch 1");
+        Assert.That(b1, Is.EqualTo(a1), "same seed, same first epoch");
+        Assert.That(b2, Is.EqualTo(a2), "same seed, same second epoch");
+        Assert.That(c1, Is.Not.EqualTo(a1), "another seed, another order");
+    }
+
+    [Test]
+    public void Without_shuffle_batches_are_in_order()
+    {
+        var (images, labels) = Numbered(10);
+        using var loader = new TensorDataLoader(images, labels, batchSize: 4, shuffle: false);
+        Assert.That(EpochOrder(loader).SelectMany(x => x), Is.EqualTo(Enumerable.Range(0, 10).Select(i => (long)i)));
+    }
+
+    [Test]
+    public void Bad_arguments_are_rejected_naming_them()
+    {
+        var (images, labels) = Numbered(10);
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => new TensorDataLoader(images, labels, batchSize: 0))!.ParamName, Is.EqualTo("batchSize"));
+        var mismatch = Assert.Throws<ArgumentException>(() => new TensorDataLoader(images, labels[..9], batchSize: 4));
+        Assert.That(mismatch!.Message, Does.StartWith("images and labels must have the same count; received images [10, 1, 1, 1] and 9 labels."));
+        var floatLabels = Assert.Throws<ArgumentException>(() => new TensorDataLoader(images, labels.to(ScalarType.Float32)));
+        Assert.That(floatLabels!.ParamName, Is.EqualTo("labels"));
+    }
+}

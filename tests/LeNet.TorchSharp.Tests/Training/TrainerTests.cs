@@ -1,0 +1,160 @@
+using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Training;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Tests.Training;
+
+public class TrainerTests
+{
+    /// <summary>Two well-separated Gaussian blobs in 784 dimensions, labels 0 and 1.</summary>
+    static (Tensor X, Tensor Y) Separable(int n, long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        var y = randint(0, 2, [n], generator: generator).to(ScalarType.Int64);
+        var centres = y.to(ScalarType.Float32).mul(2).sub(1).unsqueeze(1); // -1 or +1
+        var x = randn([n, 784], generator: generator).mul(0.5f).add(centres.expand(n, 784) * 0.2f);
+        return (x, y);
+    }
+
+    [Test]
+    public void Step_zeroes_gradients_so_two_steps_on_one_batch_give_the_gradient_of_one()
+    {
+        manual_seed(0);
+        using var model = new Mlp(hidden: [16]);
+        // lr 0: the weights stay put, so the second step's gradient is directly comparable with the first.
+        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, LearningRate: 0));
+        var (x, y) = Separable(8, seed: 1);
+
+        trainer.Step(x, y).Dispose();
+        var first = model.parameters().Select(p => p.grad!.clone()).ToList();
+        trainer.Step(x, y).Dispose();
+        var second = model.parameters().Select(p => p.grad!).ToList();
+
+        for (var i = 0; i < first.Count; i++)
+        {
+            Assert.That(first[i].abs().sum().item<float>(), Is.GreaterThan(0f));
+            Assert.That(second[i].allclose(first[i]), Is.True, $"parameter {i}: gradient accumulated instead of being zeroed");
+        }
+    }
+
+    [Test]
+    public void Step_returns_the_batch_loss_and_moves_the_weights()
+    {
+        manual_seed(0);
+        using var model = new Mlp(hidden: [16]);
+        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, LearningRate: 0.1));
+        var (x, y) = Separable(32, seed: 2);
+        var before = model.get_parameter("fc1.weight")!.clone();
+        float expected;
+        using (no_grad()) expected = nn.functional.cross_entropy(model.forward(x), y).item<float>();
+
+        using var loss = trainer.Step(x, y);
+
+        Assert.That(loss.item<float>(), Is.EqualTo(expected).Within(1e-6));
+        Assert.That(loss.requires_grad, Is.False);
+        Assert.That(model.get_parameter("fc1.weight")!.allclose(before), Is.False);
+        Assert.That(trainer.StepsTaken, Is.EqualTo(1));
+    }
+
+    [TestCase(OptimizerKind.Sgd)]
+    [TestCase(OptimizerKind.Adam)]
+    [TestCase(OptimizerKind.RMSprop)]
+    public void Training_on_a_separable_set_drives_loss_down_and_accuracy_up(OptimizerKind kind)
+    {
+        manual_seed(0);
+        using var model = new Mlp(hidden: [32]);
+        var lr = kind == OptimizerKind.Sgd ? 0.05 : 0.001;
+        using var trainer = new Trainer(model, new OptimizerOptions(kind, lr, Momentum: kind == OptimizerKind.Sgd ? 0.9 : 0));
+        var (x, y) = Separable(512, seed: 3);
+        var (testX, testY) = Separable(256, seed: 4);
+        using var loader = new TensorDataLoader(x, y, batchSize: 32, seed: 5);
+
+        var before = trainer.Evaluate(testX, testY);
+        var epochs = trainer.Fit(loader, epochs: 3);
+        var after = trainer.Evaluate(testX, testY);
+
+        Assert.That(epochs[^1].Loss, Is.LessThan(epochs[0].Loss));
+        Assert.That(after.Loss, Is.LessThan(before.Loss / 2));
+        Assert.That(after.Accuracy, Is.GreaterThan(0.95));
+        Assert.That(epochs[0].Samples, Is.EqualTo(512));
+    }
+
+    [Test]
+    public void Seeded_runs_reproduce_the_same_losses_on_CPU()
+    {
+        double[] Run()
+        {
+            manual_seed(7);
+            using var model = new LeNet();
+            using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, 0.05, Momentum: 0.9)) { LogEvery = 1 };
+            using var generator = new Generator(11);
+            var x = randn([96, 1, 32, 32], generator: generator);
+            var y = randint(0, 10, [96], generator: generator).to(ScalarType.Int64);
+            using var loader = new TensorDataLoader(x, y, batchSize: 16, seed: 7);
+            var losses = new List<double>();
+            trainer.TrainEpoch(loader, p => losses.Add(p.Loss));
+            trainer.TrainEpoch(loader, p => losses.Add(p.Loss));
+            return [.. losses];
+        }
+
+        var first = Run();
+        var second = Run();
+        Assert.That(first, Has.Length.EqualTo(12));
+        Assert.That(second, Is.EqualTo(first));
+    }
+
+    [Test]
+    public void A_step_decay_schedule_multiplies_the_rate_each_epoch()
+    {
+        using var model = new Mlp(hidden: [4]);
+        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, 0.1), schedule: new LrSchedule(ScheduleKind.Step, StepSize: 1, Gamma: 0.5));
+        var (x, y) = Separable(16, seed: 1);
+        using var loader = new TensorDataLoader(x, y, batchSize: 8);
+        var epochs = trainer.Fit(loader, 3);
+        Assert.That(epochs.Select(e => e.LearningRate), Is.EqualTo(new[] { 0.05, 0.025, 0.0125 }).Within(1e-12));
+    }
+
+    [Test]
+    public void A_diverging_loss_stops_training_with_a_clear_message()
+    {
+        manual_seed(0);
+        using var model = new Mlp(hidden: [16]);
+        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, 1e30)) { LogEvery = 1 };
+        var (x, y) = Separable(64, seed: 1);
+        using var loader = new TensorDataLoader(x.mul(1e10f), y, batchSize: 16);
+
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.TrainEpoch(loader));
+        Assert.That(error!.Message, Does.StartWith("Training diverged: the mean loss became"));
+        Assert.That(error.Message, Does.Contain("try a smaller one (--lr)"));
+    }
+
+    [Test]
+    public void Mismatched_input_and_target_counts_are_rejected_naming_the_argument()
+    {
+        using var model = new Mlp();
+        using var trainer = new Trainer(model);
+        var error = Assert.Throws<ArgumentException>(() => trainer.Step(randn(4, 784), zeros(3, ScalarType.Int64)));
+        Assert.That(error!.ParamName, Is.EqualTo("target"));
+        Assert.That(error.Message, Does.StartWith("input and target must have one row per sample; received input [4, 784] and target [3]."));
+    }
+
+    [Test]
+    public void Evaluate_counts_correct_predictions()
+    {
+        using var model = new Mlp(inputSize: 2, hidden: [], outputSize: 2);
+        using (no_grad())
+        {
+            model.get_parameter("fc1.weight")!.copy_(eye(2));
+            model.get_parameter("fc1.bias")!.zero_();
+        }
+        using var trainer = new Trainer(model);
+        // argmax of each row is its larger coordinate: predictions 0, 1, 1, 0
+        var x = tensor(new float[] { 2, 1, 0, 3, 1, 5, 4, 0 }).reshape(4, 2);
+        var y = tensor(new long[] { 0, 1, 0, 0 });
+        var result = trainer.Evaluate(x, y, batchSize: 3);
+        Assert.That(result.Correct, Is.EqualTo(3));
+        Assert.That(result.Accuracy, Is.EqualTo(0.75));
+        Assert.That(result.Samples, Is.EqualTo(4));
+    }
+}
