@@ -2,7 +2,8 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using F = TorchSharp.torch.nn.functional;
+// torch.nn.functional, recording each call when an OperationTrace is active.
+using F = LeNetTorchSharp.Models.Functional;
 
 namespace LeNetTorchSharp.Models;
 
@@ -65,21 +66,21 @@ public sealed class Mlp : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(input);
         var x = input.dim() == 4 && input.shape[1] == 1 && input.shape[2] * input.shape[3] == InputSize
-            ? input.flatten(1)
+            ? F.flatten(input, 1)
             : input;
         InputShape.Check(x, nameof(Mlp), [-1, InputSize],
             InputSize == 784 ? "or N x 1 x 28 x 28 images, which are flattened" : null);
 
         for (var i = 0; i < layers.Length - 1; i++)
-            x = Activate(layers[i].forward(x));
-        return layers[^1].forward(x);
+            x = Activate(layers[i].call(x));
+        return layers[^1].call(x);
     }
 
     Tensor Activate(Tensor x) => Activation switch
     {
         Activation.ReLU => F.relu(x),
-        Activation.Sigmoid => torch.sigmoid(x),
-        Activation.Tanh => torch.tanh(x),
+        Activation.Sigmoid => F.sigmoid(x),
+        Activation.Tanh => F.tanh(x),
         _ => throw new InvalidOperationException($"unknown activation {Activation}"),
     };
 

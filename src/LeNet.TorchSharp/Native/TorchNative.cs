@@ -153,17 +153,7 @@ public static class TorchNative
         if (changed == 0)
             throw new InvalidDataException($"{original} fails to load but has no {string.Join("/", UnusedVersionNeeds)} requirement to relax; the cause is something else");
 
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $"{GlueFile}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, target, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        AtomicFile.WriteAllBytes(target, bytes);
         return target;
     }
 

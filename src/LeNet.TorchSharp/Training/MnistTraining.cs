@@ -41,7 +41,7 @@ public static class MnistTraining
         output.WriteLine($"Data: {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(options.DataRoot)}, {transform}");
 
         using var model = Create(options.Model);
-        var optimizer = new OptimizerOptions(options.Optimizer, options.LearningRate, options.Momentum, options.Nesterov, options.WeightDecay);
+        var optimizer = new OptimizerSettings(options.Optimizer, options.LearningRate, options.Momentum, options.Nesterov, options.WeightDecay);
         using var trainer = new Trainer(model, optimizer, device, schedule: options.Schedule) { LogEvery = options.LogEvery };
         using var loader = new TensorDataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
         var momentum = options.Optimizer != OptimizerKind.Adam && options.Momentum > 0
@@ -105,19 +105,7 @@ public static class MnistTraining
     public static void Save(nn.Module model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = $"{full}.{Environment.ProcessId}.tmp";
-        try
-        {
-            model.save(temp);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        AtomicFile.Write(path, temp => model.save(temp));
     }
 
     static string DescribeDevice(Device device) =>

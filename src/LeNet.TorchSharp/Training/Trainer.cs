@@ -33,7 +33,7 @@ public sealed class Trainer : IDisposable
     public Device Device { get; }
 
     /// <summary>The optimizer's settings.</summary>
-    public OptimizerOptions OptimizerOptions { get; }
+    public OptimizerSettings OptimizerSettings { get; }
 
     /// <summary>Batches between reads of the loss from the device (progress and the NaN check).</summary>
     public int LogEvery { get; init; } = 50;
@@ -50,14 +50,14 @@ public sealed class Trainer : IDisposable
     /// <param name="device">Default CPU.</param>
     /// <param name="criterion">Default <c>CrossEntropyLoss()</c>.</param>
     /// <param name="schedule">Learning-rate schedule; default constant. Built when training starts (see <see cref="Fit"/>).</param>
-    public Trainer(Module<Tensor, Tensor> model, OptimizerOptions? optimizer = null, Device? device = null,
+    public Trainer(Module<Tensor, Tensor> model, OptimizerSettings? optimizer = null, Device? device = null,
         Module<Tensor, Tensor, Tensor>? criterion = null, LrSchedule? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Device = device ?? CPU;
         Model = model.to(Device);
-        OptimizerOptions = optimizer ?? new OptimizerOptions();
-        Optimizer = OptimizerOptions.Create(Model.parameters());
+        OptimizerSettings = optimizer ?? new OptimizerSettings();
+        Optimizer = OptimizerSettings.Create(Model.parameters());
         Criterion = criterion ?? CrossEntropyLoss();
         this.schedule = schedule ?? new LrSchedule();
     }
@@ -95,7 +95,7 @@ public sealed class Trainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
-        scheduler ??= schedule.Create(Optimizer, OptimizerOptions.LearningRate, epochs, loader.BatchCount);
+        scheduler ??= schedule.Create(Optimizer, OptimizerSettings.LearningRate, epochs, loader.BatchCount);
         var results = new List<EpochResult>();
         for (var epoch = 1; epoch <= epochs; epoch++)
         {
@@ -133,7 +133,7 @@ public sealed class Trainer : IDisposable
                 if (!double.IsFinite(mean))
                     throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
                         $"Training diverged: the mean loss became {mean} by step {StepsTaken} (batch {batches} of {loader.BatchCount} in this epoch). " +
-                        $"The learning rate is {LearningRate:G4} with {OptimizerOptions.Kind}: try a smaller one (--lr)."));
+                        $"The learning rate is {LearningRate:G4} with {OptimizerSettings.Kind}: try a smaller one (--lr)."));
                 onProgress?.Invoke(new StepProgress(batches, loader.BatchCount, samples, mean, clock.Elapsed));
             }
         }

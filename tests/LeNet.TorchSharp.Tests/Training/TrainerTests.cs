@@ -23,7 +23,7 @@ public class TrainerTests
         manual_seed(0);
         using var model = new Mlp(hidden: [16]);
         // lr 0: the weights stay put, so the second step's gradient is directly comparable with the first.
-        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, LearningRate: 0));
+        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0));
         var (x, y) = Separable(8, seed: 1);
 
         trainer.Step(x, y).Dispose();
@@ -43,7 +43,7 @@ public class TrainerTests
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [16]);
-        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, LearningRate: 0.1));
+        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0.1));
         var (x, y) = Separable(32, seed: 2);
         var before = model.get_parameter("fc1.weight")!.clone();
         float expected;
@@ -65,7 +65,7 @@ public class TrainerTests
         manual_seed(0);
         using var model = new Mlp(hidden: [32]);
         var lr = kind == OptimizerKind.Sgd ? 0.05 : 0.001;
-        using var trainer = new Trainer(model, new OptimizerOptions(kind, lr, Momentum: kind == OptimizerKind.Sgd ? 0.9 : 0));
+        using var trainer = new Trainer(model, new OptimizerSettings(kind, lr, Momentum: kind == OptimizerKind.Sgd ? 0.9 : 0));
         var (x, y) = Separable(512, seed: 3);
         var (testX, testY) = Separable(256, seed: 4);
         using var loader = new TensorDataLoader(x, y, batchSize: 32, seed: 5);
@@ -87,7 +87,7 @@ public class TrainerTests
         {
             manual_seed(7);
             using var model = new LeNet();
-            using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, 0.05, Momentum: 0.9)) { LogEvery = 1 };
+            using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.05, Momentum: 0.9)) { LogEvery = 1 };
             using var generator = new Generator(11);
             var x = randn([96, 1, 32, 32], generator: generator);
             var y = randint(0, 10, [96], generator: generator).to(ScalarType.Int64);
@@ -108,7 +108,7 @@ public class TrainerTests
     public void A_step_decay_schedule_multiplies_the_rate_each_epoch()
     {
         using var model = new Mlp(hidden: [4]);
-        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, 0.1), schedule: new LrSchedule(ScheduleKind.Step, StepSize: 1, Gamma: 0.5));
+        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.1), schedule: new LrSchedule(ScheduleKind.Step, StepSize: 1, Gamma: 0.5));
         var (x, y) = Separable(16, seed: 1);
         using var loader = new TensorDataLoader(x, y, batchSize: 8);
         var epochs = trainer.Fit(loader, 3);
@@ -120,7 +120,7 @@ public class TrainerTests
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [16]);
-        using var trainer = new Trainer(model, new OptimizerOptions(OptimizerKind.Sgd, 1e30)) { LogEvery = 1 };
+        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 1e30)) { LogEvery = 1 };
         var (x, y) = Separable(64, seed: 1);
         using var loader = new TensorDataLoader(x.mul(1e10f), y, batchSize: 16);
 

@@ -10,7 +10,7 @@ namespace LeNetTorchSharp.Training;
 /// <param name="Momentum">SGD and RMSprop momentum (ignored by Adam).</param>
 /// <param name="Nesterov">Nesterov momentum for SGD (needs <paramref name="Momentum"/> &gt; 0).</param>
 /// <param name="WeightDecay">L2 penalty.</param>
-public sealed record OptimizerOptions(
+public sealed record OptimizerSettings(
     OptimizerKind Kind = OptimizerKind.Sgd,
     double LearningRate = 0.01,
     double Momentum = 0.0,
