@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using TorchSharp;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Data;
 
@@ -28,6 +31,40 @@ public static class IdxReader
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static IdxArray Read(string path, int dimensions)
     {
+        byte[]? data = null;
+        var shape = Read(path, dimensions, size => data = new byte[size], (chunk, offset) => chunk.CopyTo(data.AsSpan(checked((int)offset))));
+        return new IdxArray(shape, data!);
+    }
+
+    /// <summary>
+    /// Reads an IDX file (as <see cref="Read(string, int)"/>) straight into a uint8 tensor of its shape, without
+    /// an intermediate managed copy: the 47 MB of MNIST's training images are held once, in native memory.
+    /// </summary>
+    public static Tensor ReadTensor(string path, int dimensions)
+    {
+        Tensor? data = null;
+        TensorAccessor<byte>? writer = null;
+        try
+        {
+            var shape = Read(path, dimensions,
+                size => { data = empty(size, ScalarType.Byte); writer = data.data<byte>(); },
+                (chunk, offset) => writer!.CopyFrom(chunk, 0, offset));
+            writer?.Dispose();
+            using (data)
+                return data!.reshape(shape.Select(d => (long)d).ToArray());
+        }
+        catch
+        {
+            writer?.Dispose();
+            data?.Dispose();
+            throw;
+        }
+    }
+
+    delegate void PayloadSink(ReadOnlySpan<byte> chunk, long offset);
+
+    static int[] Read(string path, int dimensions, Action<long> allocate, PayloadSink write)
+    {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
@@ -35,7 +72,7 @@ public static class IdxReader
         try
         {
             using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
-            return Read(stream, path, dimensions, compressed ? null : file.Length);
+            return Read(stream, path, dimensions, compressed ? null : file.Length, allocate, write);
         }
         catch (InvalidDataException e)
         {
@@ -43,7 +80,7 @@ public static class IdxReader
         }
     }
 
-    static IdxArray Read(Stream stream, string path, int dimensions, long? fileLength)
+    static int[] Read(Stream stream, string path, int dimensions, long? fileLength, Action<long> allocate, PayloadSink write)
     {
         var expectedMagic = (UnsignedByte << 8) | dimensions;
         var header = new byte[4 + 4 * dimensions];
@@ -74,13 +111,21 @@ public static class IdxReader
                 $"header [{string.Join(", ", shape)}] means {header.Length + payload} bytes, found {length} bytes" +
                 (length < header.Length + payload ? $" (truncated: {header.Length + payload - length} bytes missing)" : $" ({length - header.Length - payload} trailing bytes)"));
 
-        var data = new byte[payload];
-        var read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-        if (read < data.Length)
-            throw new DatasetFormatException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found only {read} (truncated: {payload - read} bytes missing)");
+        allocate(payload);
+        var buffer = new byte[(int)Math.Min(payload, 1 << 20)];
+        long done = 0;
+        while (done < payload)
+        {
+            var read = stream.ReadAtLeast(buffer, (int)Math.Min(buffer.Length, payload - done), throwOnEndOfStream: false);
+            if (read == 0) break;
+            write(buffer.AsSpan(0, read), done);
+            done += read;
+        }
+        if (done < payload)
+            throw new DatasetFormatException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found only {done} (truncated: {payload - done} bytes missing)");
         if (stream.ReadByte() >= 0)
             throw new DatasetFormatException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found more (trailing data)");
-        return new IdxArray(shape, data);
+        return shape;
     }
 
     static string Describe(int dimensions) => dimensions switch

@@ -8,20 +8,32 @@ namespace LeNetTorchSharp.Data;
 /// <c>datasets.MNIST(root, train, download, transform)</c> for TorchSharp.
 /// </summary>
 /// <remarks>
-/// The IDX files are read and validated once; pixels become floats in [0, 1] (torchvision's <c>ToTensor</c>),
-/// the transform runs once over the whole set, and the result lives on <c>device</c>. Batches are then
-/// cheap slices (see <see cref="TensorDataLoader"/>), not per-sample work.
+/// The IDX files are read and validated once. The images stay bytes (<see cref="Data"/>, like torchvision's
+/// <c>dataset.data</c>) on the device: resized once at load when <c>imageSize</c> asks for it (bilinear,
+/// rounded back to bytes as PIL's <c>Resize</c> does), 61 MB for LeNet's 60,000 32x32 images where floats
+/// would take 245 MB. <see cref="Images"/> and <see cref="ImagesAt"/> turn bytes into floats in [0, 1]
+/// (torchvision's <c>ToTensor</c>) and apply <c>transform</c> (e.g. <see cref="Normalize"/>) per batch, on
+/// the device, where it costs a few element-wise operations.
 /// </remarks>
 public sealed class MNIST : IDisposable
 {
     /// <summary>Where the files are looked for by default, relative to the working directory.</summary>
     public const string DefaultRoot = "data/mnist";
 
-    /// <summary>Images after the transform: float32, N x 1 x H x W (28 x 28 untransformed).</summary>
-    public Tensor Images { get; }
+    /// <summary>Side of MNIST's images as stored in the files.</summary>
+    public const int FileImageSize = 28;
+
+    /// <summary>The images as bytes: uint8, N x 1 x <see cref="ImageSize"/> x <see cref="ImageSize"/>.</summary>
+    public Tensor Data { get; }
 
     /// <summary>Labels: int64, N, each in [0, classes).</summary>
     public Tensor Labels { get; }
+
+    /// <summary>Applied to float images in [0, 1] whenever images are fetched (per batch), or null.</summary>
+    public ITransform? Transform { get; }
+
+    /// <summary>Side of the stored images (28, or 32 for LeNet).</summary>
+    public int ImageSize { get; }
 
     /// <summary>Number of samples.</summary>
     public long Count => Labels.shape[0];
@@ -36,7 +48,8 @@ public sealed class MNIST : IDisposable
     /// <param name="root">Folder holding the four IDX files, raw or <c>.gz</c>.</param>
     /// <param name="train">Training split (60,000 for MNIST) or test split (10,000).</param>
     /// <param name="download">Download missing files from the mirrors (MD5-checked).</param>
-    /// <param name="transform">Applied once to all images, e.g. <c>new Compose(new Resize(32), Normalize.Tutorial)</c>.</param>
+    /// <param name="transform">Applied to float images in [0, 1] as they are fetched, e.g. <see cref="Normalize.Tutorial"/>.</param>
+    /// <param name="imageSize">Side to resize the 28x28 images to, once, at load: 32 for LeNet, 28 (default) for none.</param>
     /// <param name="device">Where the tensors live; default CPU.</param>
     /// <param name="resources">Which dataset; default <see cref="MnistResources.Mnist"/>.</param>
     /// <param name="mirrors">Overrides the mirror list (see <see cref="MnistDownloader"/>).</param>
@@ -45,25 +58,44 @@ public sealed class MNIST : IDisposable
     /// <exception cref="DatasetFormatException">A file is malformed, or images and labels disagree.</exception>
     /// <exception cref="DatasetDownloadException">Downloading failed on every mirror.</exception>
     public MNIST(string root = DefaultRoot, bool train = true, bool download = false, ITransform? transform = null,
-        Device? device = null, MnistResources? resources = null, IReadOnlyList<string>? mirrors = null, TextWriter? log = null)
+        int imageSize = FileImageSize, Device? device = null, MnistResources? resources = null, IReadOnlyList<string>? mirrors = null,
+        TextWriter? log = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageSize);
         Resources = resources ?? MnistResources.Mnist;
         Train = train;
+        Transform = transform;
+        ImageSize = imageSize;
 
         if (download)
             new MnistDownloader(log: log).DownloadMissingAsync(root, Resources, mirrors).GetAwaiter().GetResult();
 
         var imageFile = Locate(root, train ? Resources.TrainImages : Resources.TestImages, Resources);
         var labelFile = Locate(root, train ? Resources.TrainLabels : Resources.TestLabels, Resources);
-        var images = IdxReader.Read(imageFile, dimensions: 3);
-        var labels = IdxReader.Read(labelFile, dimensions: 1);
-        Validate(images, imageFile, labels, labelFile, Resources.Classes.Count);
-
         using var scope = NewDisposeScope();
+        var images = IdxReader.ReadTensor(imageFile, dimensions: 3);
+        var labels = IdxReader.Read(labelFile, dimensions: 1);
+        Validate(images.shape, imageFile, labels, labelFile, Resources.Classes.Count);
+
         var target = device ?? CPU;
-        Images = ToImages(images, transform).to(target).MoveToOuterDisposeScope();
+        Data = ToBytes(images, imageSize).to(target).MoveToOuterDisposeScope();
         Labels = tensor(labels.Data, [labels.Shape[0]], ScalarType.Byte).to(ScalarType.Int64).to(target).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Float images for samples <paramref name="start"/> to <paramref name="start"/> + <paramref name="length"/>:
+    /// N x 1 x S x S in [0, 1], then <see cref="Transform"/>.</summary>
+    public Tensor Images(long start, long length) => ToFloat(Data.narrow(0, start, length));
+
+    /// <summary>Float images (as <see cref="Images(long, long)"/>) for the samples at <paramref name="indices"/> (int64, on the device).</summary>
+    public Tensor ImagesAt(Tensor indices) => ToFloat(Data.index_select(0, indices));
+
+    Tensor ToFloat(Tensor bytes)
+    {
+        using var scope = NewDisposeScope();
+        var x = bytes.to(ScalarType.Float32).div_(255);
+        if (Transform is not null) x = Transform.Apply(x);
+        return x.MoveToOuterDisposeScope();
     }
 
     /// <summary>Name of class <paramref name="label"/>, e.g. "7" for MNIST or "Sneaker" for Fashion-MNIST.</summary>
@@ -81,48 +113,45 @@ public sealed class MNIST : IDisposable
             raw);
     }
 
-    const int ImageSide = 28;
-
-    static void Validate(IdxArray images, string imageFile, IdxArray labels, string labelFile, int classes)
+    static void Validate(long[] images, string imageFile, IdxArray labels, string labelFile, int classes)
     {
-        if (images.Shape[1] != ImageSide || images.Shape[2] != ImageSide)
-            throw new DatasetFormatException(imageFile, $"expected {ImageSide}x{ImageSide} images, found {images.Shape[1]}x{images.Shape[2]}");
-        if (images.Shape[0] != labels.Shape[0])
-            throw new DatasetFormatException(labelFile, $"expected {images.Shape[0]} labels, one per image in {Path.GetFileName(imageFile)}, found {labels.Shape[0]}");
-        if (images.Shape[0] == 0)
+        if (images[1] != FileImageSize || images[2] != FileImageSize)
+            throw new DatasetFormatException(imageFile, $"expected {FileImageSize}x{FileImageSize} images, found {images[1]}x{images[2]}");
+        if (images[0] != labels.Shape[0])
+            throw new DatasetFormatException(labelFile, $"expected {images[0]} labels, one per image in {Path.GetFileName(imageFile)}, found {labels.Shape[0]}");
+        if (images[0] == 0)
             throw new DatasetFormatException(imageFile, "expected at least one image, found none");
         var bad = Array.FindIndex(labels.Data, l => l >= classes);
         if (bad >= 0)
             throw new DatasetFormatException(labelFile, $"expected labels 0 to {classes - 1}, found {labels.Data[bad]} at index {bad}");
     }
 
-    /// <summary>Bytes → floats in [0, 1] → transform, a chunk at a time so the peak stays near the result's size.</summary>
-    static Tensor ToImages(IdxArray images, ITransform? transform)
+    /// <summary>The N x 28 x 28 images as an N x 1 x size x size byte tensor, resized a chunk at a time if size is not 28
+    /// (small chunks keep the float copies that resizing needs small).</summary>
+    static Tensor ToBytes(Tensor images, int size)
     {
-        const int Chunk = 10_000;
-        var n = images.Shape[0];
-        var all = tensor(images.Data, [n, 1, ImageSide, ImageSide], ScalarType.Byte);
-        Tensor? result = null;
-        for (var start = 0; start < n; start += Chunk)
+        const int Chunk = 2_000;
+        var n = images.shape[0];
+        var all = images.unsqueeze(1);
+        if (size == FileImageSize) return all;
+
+        var result = empty([n, 1, size, size], ScalarType.Byte);
+        var resize = new Resize(size);
+        for (long start = 0; start < n; start += Chunk)
         {
             using var scope = NewDisposeScope();
             var length = Math.Min(Chunk, n - start);
-            var x = all.narrow(0, start, length).to(ScalarType.Float32).div_(255);
-            if (transform is not null) x = transform.Apply(x);
-            if (result is null)
-            {
-                result = empty([n, .. x.shape[1..]], ScalarType.Float32);
-                result.MoveToOuterDisposeScope();
-            }
-            result.narrow(0, start, length).copy_(x);
+            var resized = resize.Apply(all.narrow(0, start, length).to(ScalarType.Float32));
+            // Rounded back to bytes, as resizing a PIL image does before ToTensor.
+            result.narrow(0, start, length).copy_(resized.round_().clamp_(0, 255).to(ScalarType.Byte));
         }
-        return result!;
+        return result;
     }
 
     /// <summary>Releases the tensors.</summary>
     public void Dispose()
     {
-        Images.Dispose();
+        Data.Dispose();
         Labels.Dispose();
     }
 }

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace LeNetTorchSharp.Data;
 
 /// <summary>
-/// Mini-batches over tensors already in memory (PyTorch's <c>DataLoader(dataset, batch_size, shuffle)</c>
+/// Mini-batches over data already in memory (PyTorch's <c>DataLoader(dataset, batch_size, shuffle)</c>
 /// for a dataset that fits on the device).
 /// </summary>
 /// <remarks>
@@ -14,7 +14,8 @@ namespace LeNetTorchSharp.Data;
 /// </remarks>
 public sealed class TensorDataLoader : IDisposable
 {
-    readonly Tensor images;
+    readonly Func<Tensor, Tensor> imagesAt;
+    readonly Func<long, long, Tensor> imagesRange;
     readonly Tensor labels;
     readonly Generator? generator;
 
@@ -30,9 +31,16 @@ public sealed class TensorDataLoader : IDisposable
     /// <summary>Batches per epoch, the last one possibly partial.</summary>
     public long BatchCount => (Count + BatchSize - 1) / BatchSize;
 
-    /// <summary>Batches over a dataset's images and labels.</summary>
+    /// <summary>Batches over a dataset: float images (its transform applied per batch) and labels.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
     public TensorDataLoader(MNIST dataset, int batchSize = 64, bool shuffle = true, long seed = 0)
-        : this(dataset?.Images!, dataset?.Labels!, batchSize, shuffle, seed) { }
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        (imagesAt, imagesRange, labels) = (dataset.ImagesAt, dataset.Images, dataset.Labels);
+        (BatchSize, Shuffle) = (batchSize, shuffle);
+        if (shuffle) generator = new Generator((ulong)seed, CPU);
+    }
 
     /// <summary>Batches over <paramref name="images"/> (N x …) and <paramref name="labels"/> (N), which must share a device.</summary>
     /// <exception cref="ArgumentException">The counts differ, the tensors are on different devices, or the labels are not int64 of shape [N].</exception>
@@ -49,10 +57,8 @@ public sealed class TensorDataLoader : IDisposable
         if (!Devices.Same(images.device, labels.device))
             throw new ArgumentException($"images and labels must be on the same device; received {images.device} and {labels.device}.", nameof(labels));
 
-        this.images = images;
-        this.labels = labels;
-        BatchSize = batchSize;
-        Shuffle = shuffle;
+        (imagesAt, imagesRange, this.labels) = (indices => images.index_select(0, indices), (start, length) => images.narrow(0, start, length), labels);
+        (BatchSize, Shuffle) = (batchSize, shuffle);
         if (shuffle) generator = new Generator((ulong)seed, CPU);
     }
 
@@ -63,22 +69,22 @@ public sealed class TensorDataLoader : IDisposable
     public IEnumerable<Batch> Epoch()
     {
         // Drawn on the CPU generator (CUDA generators differ), then moved once per epoch.
-        using var order = Shuffle ? randperm(Count, generator: generator).to(images.device) : null;
+        using var order = Shuffle ? randperm(Count, generator: generator).to(labels.device) : null;
         for (long start = 0; start < Count; start += BatchSize)
         {
             var length = Math.Min(BatchSize, Count - start);
             if (order is null)
             {
-                yield return new Batch(images.narrow(0, start, length), labels.narrow(0, start, length));
+                yield return new Batch(imagesRange(start, length), labels.narrow(0, start, length));
             }
             else
             {
                 using var indices = order.narrow(0, start, length);
-                yield return new Batch(images.index_select(0, indices), labels.index_select(0, indices));
+                yield return new Batch(imagesAt(indices), labels.index_select(0, indices));
             }
         }
     }
 
-    /// <summary>Releases the shuffling generator (the dataset's tensors belong to the caller).</summary>
+    /// <summary>Releases the shuffling generator (the data belongs to the caller).</summary>
     public void Dispose() => generator?.Dispose();
 }

@@ -35,10 +35,10 @@ public static class MnistTraining
         output.WriteLine($"Device: {DescribeDevice(device)} ({options.Device.ToString().ToLowerInvariant()})");
         manual_seed(options.Seed);
 
-        var transform = TransformFor(options.Model, options.Normalization);
-        using var train = new MNIST(options.DataRoot, train: true, download: options.Download, transform: transform, device: device, log: output);
-        using var test = new MNIST(options.DataRoot, train: false, download: options.Download, transform: transform, device: device, log: output);
-        output.WriteLine($"Data: {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(options.DataRoot)}, {transform}");
+        var size = ImageSizeFor(options.Model);
+        using var train = new MNIST(options.DataRoot, train: true, download: options.Download, transform: options.Normalization, imageSize: size, device: device, log: output);
+        using var test = new MNIST(options.DataRoot, train: false, download: options.Download, transform: options.Normalization, imageSize: size, device: device, log: output);
+        output.WriteLine($"Data: {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(options.DataRoot)}, {size}x{size}, {options.Normalization}");
 
         using var model = Create(options.Model);
         var optimizer = new OptimizerSettings(options.Optimizer, options.LearningRate, options.Momentum, options.Nesterov, options.WeightDecay);
@@ -80,16 +80,17 @@ public static class MnistTraining
         using (first)
         using (var loss = trainer.Step(first.Images, first.Labels))
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: one batch of {first.Size}, loss {loss.item<float>():F4}"));
-        var evaluation = trainer.Evaluate(test.Images.narrow(0, 0, Math.Min(1000, test.Count)), test.Labels.narrow(0, 0, Math.Min(1000, test.Count)));
+        var n = Math.Min(1000, test.Count);
+        var evaluation = trainer.Evaluate(test.Images(0, n), test.Labels.narrow(0, 0, n));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: evaluated {evaluation.Samples} test images, accuracy {evaluation.Accuracy * 100:F2}%"));
         return new TrainingReport([], evaluation, device.ToString(), clock.Elapsed);
     }
 
-    /// <summary>The model's input transform: LeNet takes 32x32, the MLP 28x28 (flattened by the model).</summary>
-    public static ITransform TransformFor(ModelKind model, Normalize normalization) => model switch
+    /// <summary>The model's input size: LeNet takes 32x32, the MLP 28x28 (flattened by the model).</summary>
+    public static int ImageSizeFor(ModelKind model) => model switch
     {
-        ModelKind.LeNet => new Compose(new Resize(32), normalization),
-        ModelKind.Mlp => normalization,
+        ModelKind.LeNet => 32,
+        ModelKind.Mlp => MNIST.FileImageSize,
         _ => throw new ArgumentOutOfRangeException(nameof(model), model, "unknown model."),
     };
 

@@ -123,7 +123,7 @@ public sealed class Trainer : IDisposable
             using (NewDisposeScope())
             {
                 var loss = Step(batch.Images, batch.Labels);
-                lossSum.add_(loss.to(ScalarType.Float64) * size);
+                lossSum.add_(loss, alpha: size);
             }
             batches++;
             samples += size;
@@ -149,10 +149,21 @@ public sealed class Trainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         if (images.dim() == 0 || labels.dim() != 1 || images.shape[0] != labels.shape[0])
             throw new ArgumentException($"images and labels must have the same count; received images [{string.Join(", ", images.shape)}] and labels [{string.Join(", ", labels.shape)}].", nameof(labels));
+        return Evaluate((start, length) => images.narrow(0, start, length), labels, batchSize);
+    }
 
+    /// <summary>Evaluates on a whole dataset, converting its images a batch at a time.</summary>
+    public Evaluation Evaluate(MNIST dataset, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Evaluate(dataset.Images, dataset.Labels, batchSize);
+    }
+
+    Evaluation Evaluate(Func<long, long, Tensor> imagesRange, Tensor labels, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var clock = Stopwatch.StartNew();
         Model.eval();
         try
@@ -165,10 +176,10 @@ public sealed class Trainer : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var length = Math.Min(batchSize, n - start);
-                var x = images.narrow(0, start, length).to(Device);
+                var x = imagesRange(start, length).to(Device);
                 var y = labels.narrow(0, start, length).to(Device);
                 var logits = Model.forward(x);
-                lossSum.add_(Criterion.forward(logits, y).to(ScalarType.Float64) * length);
+                lossSum.add_(Criterion.forward(logits, y), alpha: length);
                 correct.add_(logits.argmax(1).eq(y).sum());
             }
             return new Evaluation(lossSum.item<double>() / n, correct.item<long>(), n, clock.Elapsed);
@@ -177,13 +188,6 @@ public sealed class Trainer : IDisposable
         {
             Model.train();
         }
-    }
-
-    /// <summary>Evaluates on a whole dataset.</summary>
-    public Evaluation Evaluate(MNIST dataset, int batchSize = 1000)
-    {
-        ArgumentNullException.ThrowIfNull(dataset);
-        return Evaluate(dataset.Images, dataset.Labels, batchSize);
     }
 
     void CheckBatch(Tensor input, Tensor target)

@@ -14,13 +14,17 @@ public class MNISTTests
         using var train = new MNIST(temp.Path, train: true);
         using var test = new MNIST(temp.Path, train: false);
 
-        Assert.That(train.Images.shape, Is.EqualTo(new long[] { 12, 1, 28, 28 }));
-        Assert.That(train.Images.dtype, Is.EqualTo(ScalarType.Float32));
+        Assert.That(train.Data.shape, Is.EqualTo(new long[] { 12, 1, 28, 28 }));
+        Assert.That(train.Data.dtype, Is.EqualTo(ScalarType.Byte));
+        using var images = train.Images(0, train.Count);
+        Assert.That(images.shape, Is.EqualTo(new long[] { 12, 1, 28, 28 }));
+        Assert.That(images.dtype, Is.EqualTo(ScalarType.Float32));
         Assert.That(train.Labels.dtype, Is.EqualTo(ScalarType.Int64));
         Assert.That(test.Count, Is.EqualTo(4));
         Assert.That(test.Labels.data<long>().ToArray(), Is.EqualTo(new long[] { 3, 1, 4, 1 }));
         // pixel (n=2, r=5, c=9) was written as (2*7 + 5*3 + 9) % 256 = 38
-        Assert.That(train.Images[2, 0, 5, 9].item<float>(), Is.EqualTo(38f / 255).Within(1e-6));
+        Assert.That(images[2, 0, 5, 9].item<float>(), Is.EqualTo(38f / 255).Within(1e-6));
+        Assert.That(train.ImagesAt(tensor(new long[] { 2 }))[0, 0, 5, 9].item<float>(), Is.EqualTo(38f / 255).Within(1e-6));
     }
 
     [Test]
@@ -37,14 +41,22 @@ public class MNISTTests
     }
 
     [Test]
-    public void The_transform_runs_once_over_the_whole_set()
+    public void Resizing_happens_once_at_load_as_bytes_and_the_transform_per_fetch()
     {
         using var temp = new TempFolder();
         IdxFiles.WriteDataset(temp.Path, trainCount: 25);
-        using var train = new MNIST(temp.Path, transform: new Compose(new Resize(32), Normalize.Tutorial));
-        Assert.That(train.Images.shape, Is.EqualTo(new long[] { 25, 1, 32, 32 }));
-        Assert.That(train.Images.min().item<float>(), Is.GreaterThanOrEqualTo(-1f));
-        Assert.That(train.Images.max().item<float>(), Is.LessThanOrEqualTo(1f));
+        using var train = new MNIST(temp.Path, imageSize: 32, transform: Normalize.Tutorial);
+
+        Assert.That(train.Data.shape, Is.EqualTo(new long[] { 25, 1, 32, 32 }));
+        Assert.That(train.Data.dtype, Is.EqualTo(ScalarType.Byte));
+        using var images = train.Images(0, 25);
+        Assert.That(images.min().item<float>(), Is.GreaterThanOrEqualTo(-1f));
+        Assert.That(images.max().item<float>(), Is.LessThanOrEqualTo(1f));
+
+        // The stored bytes are the float bilinear resize rounded, as PIL's Resize on a byte image gives.
+        using var unresized = new MNIST(temp.Path);
+        using var floatResize = new Resize(32).Apply(unresized.Data.to(ScalarType.Float32));
+        Assert.That((train.Data.to(ScalarType.Float32) - floatResize).abs().max().item<float>(), Is.LessThanOrEqualTo(0.5f));
     }
 
     [Test]
