@@ -145,7 +145,7 @@ public sealed class Trainer : IDisposable
     /// <param name="images">Inputs on any device (moved in batches).</param>
     /// <param name="labels">int64 labels, one per input.</param>
     /// <param name="batchSize">Samples per forward pass.</param>
-    public Evaluation Evaluate(Tensor images, Tensor labels, int batchSize = 1000)
+    public Evaluation Evaluate(Tensor images, Tensor labels, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
@@ -155,7 +155,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Evaluates on a whole dataset, converting its images a batch at a time.</summary>
-    public Evaluation Evaluate(MNIST dataset, int batchSize = 1000)
+    public Evaluation Evaluate(MNIST dataset, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         return Evaluate(dataset.Images, dataset.Labels, batchSize);

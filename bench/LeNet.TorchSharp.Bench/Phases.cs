@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Training;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Bench;
+
+/// <summary>The benchmark's measurements, each run in its own process.</summary>
+public static class Phases
+{
+    /// <summary>Phase names, in the order they run.</summary>
+    public static readonly string[] Names = ["time-to-99", "lenet", "mlp", "overhead"];
+
+    /// <summary>Result keys with the table's labels and number formats.</summary>
+    public static readonly (string Key, string Label, string Format)[] Rows =
+    [
+        ("first_step_s", "time from process start to the first training step, s", "F2"),
+        ("time_to_99_s", "LeNet, default recipe: time to 99.0% test accuracy from process start, s", "F1"),
+        ("final_accuracy_pct", "LeNet, default recipe: final test accuracy, %", "F2"),
+        ("time_to_99_peak_rss_mb", "LeNet, default recipe: peak RSS of the run, MB", "F0"),
+        ("lenet_epoch_s", "LeNet training epoch, s (median)", "F2"),
+        ("lenet_train_samples_per_s", "LeNet training, samples/s", "N0"),
+        ("lenet_eval_samples_per_s", "LeNet evaluation, samples/s (best of 3)", "N0"),
+        ("rss_epoch2_mb", "LeNet run: RSS after epoch 2, MB", "F0"),
+        ("rss_last_mb", "LeNet run: RSS after the last epoch, MB", "F0"),
+        ("rss_growth_pct", "LeNet run: RSS growth from epoch 2 to the last, %", "F1"),
+        ("lenet_peak_rss_mb", "LeNet run: peak RSS, MB", "F0"),
+        ("mlp_epoch_s", "MLP training epoch, s (median)", "F3"),
+        ("mlp_train_samples_per_s", "MLP training, samples/s", "N0"),
+        ("trainer_overhead_pct", "Trainer over a bare loop doing the same work, % (median of 4 pairs)", "F1"),
+    ];
+
+    static readonly MnistTrainingOptions Recipe = new();
+
+    /// <summary>Runs one phase in this process and returns its measurements.</summary>
+    public static Dictionary<string, double> Run(string phase, BenchOptions options, TextWriter log) => phase switch
+    {
+        "time-to-99" => TimeTo99(options, log),
+        "lenet" => LeNetRun(options, log),
+        "mlp" => MlpRun(options, log),
+        "overhead" => Overhead(options, log),
+        _ => throw new ArgumentException($"unknown phase '{phase}'; phases: {string.Join(", ", Names)}", nameof(phase)),
+    };
+
+    static double SinceProcessStart() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
+
+    static double RssMb() { using var p = Process.GetCurrentProcess(); return p.WorkingSet64 / 1048576.0; }
+
+    static double PeakRssMb() { using var p = Process.GetCurrentProcess(); return p.PeakWorkingSet64 / 1048576.0; }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    static OptimizerSettings RecipeOptimizer => new(Recipe.Optimizer, Recipe.LearningRate, Recipe.Momentum, Recipe.Nesterov, Recipe.WeightDecay);
+
+    /// <summary>The trainer program's default run: LeNet, the default recipe, from process start.</summary>
+    static Dictionary<string, double> TimeTo99(BenchOptions options, TextWriter log)
+    {
+        var results = new Dictionary<string, double>();
+        double? firstStep = null, timeTo99 = null, accuracy = null;
+        manual_seed(Recipe.Seed);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32);
+        using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32);
+        using var model = new LeNet();
+        using var trainer = new Trainer(model, RecipeOptimizer, schedule: Recipe.Schedule);
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: Recipe.Seed);
+        trainer.Fit(loader, Recipe.Epochs, (epoch, result) =>
+        {
+            accuracy = trainer.Evaluate(test).Accuracy;
+            log.WriteLine($"    epoch {epoch}: {result.Elapsed.TotalSeconds:F2}s, test accuracy {accuracy * 100:F2}%");
+            if (timeTo99 is null && accuracy >= 0.99) timeTo99 = SinceProcessStart();
+        }, _ => firstStep ??= SinceProcessStart());
+        results["first_step_s"] = firstStep ?? double.NaN;
+        results["time_to_99_s"] = timeTo99 ?? double.NaN;
+        results["final_accuracy_pct"] = (accuracy ?? double.NaN) * 100;
+        results["time_to_99_peak_rss_mb"] = PeakRssMb();
+        return results;
+    }
+
+    /// <summary>LeNet for many epochs with the recipe's batch size and optimizer at a constant rate: speed and RSS per epoch.</summary>
+    static Dictionary<string, double> LeNetRun(BenchOptions options, TextWriter log)
+    {
+        var rss = new List<double>();
+        var epochs = new List<double>();
+        manual_seed(1);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32);
+        using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32);
+        using var model = new LeNet();
+        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 });
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        for (var epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var result = trainer.TrainEpoch(loader);
+            epochs.Add(result.Elapsed.TotalSeconds);
+            rss.Add(RssMb());
+            log.WriteLine($"    epoch {epoch}: {result.Elapsed.TotalSeconds:F2}s, {result.SamplesPerSecond:N0} samples/s, RSS {rss[^1]:F0} MB");
+        }
+        var evaluation = Enumerable.Range(0, 3).Select(_ => trainer.Evaluate(test).SamplesPerSecond).Max();
+        var second = rss[Math.Min(1, rss.Count - 1)];
+        return new()
+        {
+            ["lenet_epoch_s"] = Median(epochs),
+            ["lenet_train_samples_per_s"] = train.Count / Median(epochs),
+            ["lenet_eval_samples_per_s"] = evaluation,
+            ["rss_epoch2_mb"] = second,
+            ["rss_last_mb"] = rss[^1],
+            ["rss_growth_pct"] = (rss[^1] / second - 1) * 100,
+            ["lenet_peak_rss_mb"] = PeakRssMb(),
+        };
+    }
+
+    static Dictionary<string, double> MlpRun(BenchOptions options, TextWriter log)
+    {
+        var epochs = new List<double>();
+        manual_seed(1);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization);
+        using var model = new Mlp();
+        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 });
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        for (var epoch = 1; epoch <= 5; epoch++)
+        {
+            epochs.Add(trainer.TrainEpoch(loader).Elapsed.TotalSeconds);
+            log.WriteLine($"    epoch {epoch}: {epochs[^1]:F3}s");
+        }
+        return new() { ["mlp_epoch_s"] = Median(epochs), ["mlp_train_samples_per_s"] = train.Count / Median(epochs) };
+    }
+
+    /// <summary>The Trainer against the tutorial's loop written out by hand, same batches, epochs alternating.</summary>
+    static Dictionary<string, double> Overhead(BenchOptions options, TextWriter log)
+    {
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32);
+        // One unmeasured epoch of each warms up the JIT and libtorch's allocator; then the order alternates
+        // (Trainer first, then bare first) so drift in the machine's speed falls on both sides alike.
+        TrainerEpoch(train);
+        BareEpoch(train);
+        var ratios = new List<double>();
+        for (var round = 0; round < 4; round++)
+        {
+            var (withTrainer, bare) = round % 2 == 0
+                ? (TrainerEpoch(train), BareEpoch(train))
+                : Swap(BareEpoch(train), TrainerEpoch(train));
+            ratios.Add(withTrainer / bare);
+            log.WriteLine($"    round {round + 1}: Trainer {withTrainer:F2}s, bare loop {bare:F2}s");
+        }
+        return new() { ["trainer_overhead_pct"] = (Median(ratios) - 1) * 100 };
+    }
+
+    static (double, double) Swap(double bare, double withTrainer) => (withTrainer, bare);
+
+    static double TrainerEpoch(MNIST train)
+    {
+        manual_seed(1);
+        using var model = new LeNet();
+        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 });
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        return trainer.TrainEpoch(loader).Elapsed.TotalSeconds;
+    }
+
+    static double BareEpoch(MNIST train)
+    {
+        manual_seed(1);
+        using var model = new LeNet();
+        using var optimizer = optim.SGD(model.parameters(), 0.01, momentum: Recipe.Momentum, nesterov: Recipe.Nesterov);
+        using var criterion = nn.CrossEntropyLoss();
+        using var generator = new Generator(1);
+        using var lossSum = zeros(1, ScalarType.Float64);
+        var clock = Stopwatch.StartNew();
+        using var order = randperm(train.Count, generator: generator);
+        long step = 0;
+        for (long start = 0; start < train.Count; start += Recipe.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var indices = order.narrow(0, start, Math.Min(Recipe.BatchSize, train.Count - start));
+            var x = train.ImagesAt(indices);
+            var y = train.Labels.index_select(0, indices);
+            optimizer.zero_grad();
+            var loss = criterion.forward(model.forward(x), y);
+            loss.backward();
+            optimizer.step();
+            lossSum.add_(loss.detach(), alpha: indices.shape[0]);
+            if (++step % 50 == 0) lossSum.item<double>();
+        }
+        lossSum.item<double>();
+        return clock.Elapsed.TotalSeconds;
+    }
+}

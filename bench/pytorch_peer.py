@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The PyTorch peer of the .NET benchmark: the identical loop on the identical data.
+
+Same MNIST files, same preprocessing (28x28 bytes resized once to 32x32 with bilinear interpolation and
+rounded back to bytes; floats and normalization per batch), same LeNet and MLP, same optimizer and
+batch size, same loss read-back every 50 steps, 2 threads. Prints one JSON line of measurements.
+
+    /usr/bin/python3 bench/pytorch_peer.py --data data/mnist --epochs 10 --batch-size 64 [--json out.json]
+(Debian: apt-get install python3-torch)
+"""
+import argparse, gzip, json, os, resource, statistics, struct, time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_idx(root, name):
+    path = os.path.join(root, name)
+    opener = open if os.path.exists(path) else gzip.open
+    with opener(path if os.path.exists(path) else path + ".gz", "rb") as f:
+        magic, = struct.unpack(">i", f.read(4))
+        dims = struct.unpack(">" + "i" * (magic & 0xFF), f.read(4 * (magic & 0xFF)))
+        return torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).reshape(dims)
+
+
+def load(root, train, size):
+    prefix = "train" if train else "t10k"
+    images = read_idx(root, f"{prefix}-images-idx3-ubyte").unsqueeze(1)
+    labels = read_idx(root, f"{prefix}-labels-idx1-ubyte").long()
+    if size != 28:
+        chunks = []
+        for start in range(0, len(images), 2000):
+            x = F.interpolate(images[start:start + 2000].float(), size=(size, size), mode="bilinear", align_corners=False)
+            chunks.append(x.round_().clamp_(0, 255).to(torch.uint8))
+        images = torch.cat(chunks)
+    return images, labels
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+MEAN, STD = 0.1307, 0.3081
+
+
+def to_float(images):
+    return (images.float().div_(255) - MEAN) / STD
+
+
+def train_epoch(model, optimizer, images, labels, batch_size, generator):
+    model.train()
+    criterion = nn.CrossEntropyLoss()
+    loss_sum = torch.zeros(1, dtype=torch.float64)
+    start = time.perf_counter()
+    order = torch.randperm(len(labels), generator=generator)
+    for step, begin in enumerate(range(0, len(labels), batch_size), 1):
+        idx = order[begin:begin + batch_size]
+        x, y = to_float(images.index_select(0, idx)), labels.index_select(0, idx)
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        loss_sum.add_(loss.detach(), alpha=len(idx))
+        if step % 50 == 0:
+            loss_sum.item()
+    loss_sum.item()
+    return time.perf_counter() - start
+
+
+def evaluate(model, images, labels, batch_size=1000):
+    model.eval()
+    start = time.perf_counter()
+    with torch.no_grad():
+        for begin in range(0, len(labels), batch_size):
+            model(to_float(images[begin:begin + batch_size])).argmax(1).eq(labels[begin:begin + batch_size]).sum().item()
+    return len(labels) / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="data/mnist")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--json", default="")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(1)
+    results = {}
+
+    images, labels = load(args.data, True, 32)
+    test_images, test_labels = load(args.data, False, 32)
+    model = LeNet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    generator = torch.Generator().manual_seed(1)
+    epochs = []
+    for epoch in range(args.epochs):
+        epochs.append(train_epoch(model, optimizer, images, labels, args.batch_size, generator))
+        print(f"    LeNet epoch {epoch + 1}: {epochs[-1]:.2f}s", flush=True)
+    results["lenet_epoch_s"] = statistics.median(epochs)
+    results["lenet_train_samples_per_s"] = len(labels) / statistics.median(epochs)
+    results["lenet_eval_samples_per_s"] = max(evaluate(model, test_images, test_labels) for _ in range(3))
+    results["lenet_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    images, labels = load(args.data, True, 28)
+    model = Mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    epochs = [train_epoch(model, optimizer, images, labels, args.batch_size, generator) for _ in range(5)]
+    results["mlp_epoch_s"] = statistics.median(epochs)
+    results["mlp_train_samples_per_s"] = len(labels) / statistics.median(epochs)
+    results["torch_version"] = float(".".join(torch.__version__.split(".")[:2]))
+
+    line = json.dumps(results)
+    print(line)
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            f.write(line)
+        os.replace(args.json + ".tmp", args.json)
+
+
+if __name__ == "__main__":
+    main()
