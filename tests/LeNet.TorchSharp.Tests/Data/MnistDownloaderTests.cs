@@ -15,7 +15,7 @@ public class MnistDownloaderTests
             ["t10k-labels-idx1-ubyte"] = IdxFiles.Labels(7, 8),
         };
         var served = raw.ToDictionary(kv => kv.Key + ".gz", kv => IdxFiles.Gzip(kv.Value));
-        DatasetFile Describe(string name) => new(name, raw[name].Length, IdxFiles.Md5(raw[name]), IdxFiles.Md5(served[name + ".gz"]));
+        DatasetFile Describe(string name) => new(name, raw[name].Length, IdxFiles.Md5(raw[name]));
         var resources = MnistResources.Mnist with
         {
             Name = "TinyMNIST",
@@ -67,8 +67,8 @@ public class MnistDownloaderTests
         var error = Assert.Throws<DatasetDownloadException>(() =>
             new MnistDownloader().DownloadMissingAsync(temp.Path, resources, [server.BaseAddress]).GetAwaiter().GetResult());
 
-        Assert.That(error!.Message, Does.Contain($"{server.BaseAddress}train-labels-idx1-ubyte.gz: MD5 "));
-        Assert.That(error.Message, Does.Contain($"expected {resources.TrainLabels.GzipMd5}"));
+        Assert.That(error!.Message, Does.Contain($"{server.BaseAddress}train-labels-idx1-ubyte.gz: decompresses to 13 bytes with MD5 "));
+        Assert.That(error.Message, Does.Contain($"expected 13 bytes with MD5 {resources.TrainLabels.RawMd5} (corrupt or not the TinyMNIST file)"));
         Assert.That(error.Message, Does.Contain("bash data/get-mnist.sh"));
         Assert.That(Directory.GetFiles(temp.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "train-images-idx3-ubyte.gz" }),
             "only the verified file is kept; no partial or temporary file remains");
@@ -88,6 +88,33 @@ public class MnistDownloaderTests
         Assert.That(Directory.GetFiles(temp.Path), Has.Length.EqualTo(4));
         Assert.That(empty.Requests, Is.EqualTo(4));
         Assert.That(log.ToString(), Does.Contain($"Downloading {good.BaseAddress}t10k-labels-idx1-ubyte.gz"));
+    }
+
+    [Test]
+    public void A_local_folder_serves_as_a_mirror()
+    {
+        var (resources, served) = TinyDataset();
+        using var mirror = new TempFolder();
+        foreach (var (name, bytes) in served) File.WriteAllBytes(mirror.File(name), bytes);
+        using var temp = new TempFolder();
+
+        new MnistDownloader().DownloadMissingAsync(temp.Path, resources, [Path.Combine(mirror.Path, "missing"), mirror.Path]).GetAwaiter().GetResult();
+
+        using var train = new MNIST(temp.Path, train: true, resources: resources);
+        Assert.That(train.Labels.data<long>().ToArray(), Is.EqualTo(new long[] { 0, 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void A_file_that_is_not_gzip_is_rejected()
+    {
+        var (resources, served) = TinyDataset();
+        served["t10k-labels-idx1-ubyte.gz"] = IdxFiles.Labels(7, 8); // raw bytes served as .gz
+        using var server = new LocalHttpServer(served);
+        using var temp = new TempFolder();
+        var error = Assert.Throws<DatasetDownloadException>(() =>
+            new MnistDownloader().DownloadMissingAsync(temp.Path, resources, [server.BaseAddress]).GetAwaiter().GetResult());
+        Assert.That(error!.Message, Does.Contain("t10k-labels-idx1-ubyte.gz: not a valid gzip file"));
+        Assert.That(Directory.GetFiles(temp.Path).Where(f => f.EndsWith(".part")), Is.Empty);
     }
 
     [Test]

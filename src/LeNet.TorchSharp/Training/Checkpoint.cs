@@ -1,0 +1,156 @@
+using System.IO.Compression;
+using System.Text.Json;
+using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Serialization;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Training;
+
+/// <summary>Where a run stood when its checkpoint was written.</summary>
+/// <param name="Epoch">Epochs completed.</param>
+/// <param name="Steps">Optimizer steps taken.</param>
+/// <param name="BestAccuracy">Best test accuracy so far (0 to 1).</param>
+/// <param name="Model">The architecture, e.g. "LeNet".</param>
+/// <param name="Dataset">The dataset, e.g. "MNIST".</param>
+/// <param name="Options">The run's settings as JSON (see <see cref="MnistTrainingOptions"/>).</param>
+public sealed record CheckpointState(int Epoch, long Steps, double BestAccuracy, string Model, string Dataset, string Options);
+
+/// <summary>
+/// Saves and restores everything a training run needs to continue as if never stopped: the model's
+/// weights, the optimizer's state (momentum buffers…), the batch order's generator, torch's RNG, the
+/// epoch and step counts, and the run's options.
+/// </summary>
+/// <remarks>
+/// A checkpoint is one zip file: <c>checkpoint.json</c> (format, version, <see cref="CheckpointState"/>),
+/// <c>model.safetensors</c> (PyTorch's keys, readable by any safetensors reader), <c>optimizer.bin</c>
+/// (TorchSharp's optimizer state) and <c>rng.safetensors</c>. It is written to a temporary file and renamed,
+/// so a kill during a save leaves the previous checkpoint intact.
+/// </remarks>
+public static class Checkpoint
+{
+    /// <summary>The format name in <c>checkpoint.json</c>.</summary>
+    public const string Format = "lenet-torchsharp-checkpoint";
+
+    /// <summary>The format version this library writes and reads.</summary>
+    public const int Version = 1;
+
+    sealed record Header(string Format, int Version, CheckpointState State);
+
+    /// <summary>Writes a checkpoint of <paramref name="trainer"/> and <paramref name="loader"/> to <paramref name="path"/>, atomically.</summary>
+    public static void Save(string path, Trainer trainer, TensorDataLoader loader, CheckpointState state)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(state);
+        AtomicFile.Write(path, temp =>
+        {
+            using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
+            using var zip = new ZipArchive(file, ZipArchiveMode.Create);
+            using (var entry = zip.CreateEntry("checkpoint.json").Open())
+                JsonSerializer.Serialize(entry, new Header(Format, Version, state));
+            using (var entry = zip.CreateEntry("model.safetensors").Open())
+                Safetensors.Save(entry, trainer.Model.state_dict());
+            using (var entry = zip.CreateEntry("optimizer.bin").Open())
+            using (var writer = new BinaryWriter(entry))
+                Helper(trainer, path).save_state_dict(writer);
+            var rng = new Dictionary<string, Tensor> { ["torch"] = random.get_rng_state() };
+            if (loader.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
+            using (var entry = zip.CreateEntry("rng.safetensors").Open())
+                Safetensors.Save(entry, rng);
+        });
+    }
+
+    /// <summary>Reads only the state of a checkpoint (to learn its model and options before building them).</summary>
+    /// <exception cref="CheckpointException">The file is not a checkpoint of this format and version, or is damaged.</exception>
+    public static CheckpointState ReadState(string path)
+    {
+        using var zip = Open(path);
+        return ReadHeader(zip, path).State;
+    }
+
+    /// <summary>Restores a checkpoint into a trainer (whose model must have the same architecture) and its loader.</summary>
+    /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another architecture (the message names the parameter and both shapes).</exception>
+    public static CheckpointState Load(string path, Trainer trainer, TensorDataLoader loader)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(loader);
+        using var zip = Open(path);
+        var header = ReadHeader(zip, path);
+        try
+        {
+            using (var weights = Safetensors.Load(ReadEntry(zip, "model.safetensors", path), path))
+                Safetensors.CopyInto(trainer.Model, weights.Tensors, path);
+            using (var reader = new BinaryReader(new MemoryStream(ReadEntry(zip, "optimizer.bin", path))))
+                Helper(trainer, path).load_state_dict(reader);
+            using var rng = Safetensors.Load(ReadEntry(zip, "rng.safetensors", path), path);
+            random.set_rng_state(rng["torch"]);
+            if (rng.Tensors.Any(t => t.Key == "shuffle")) loader.SetShuffleState(rng["shuffle"]);
+        }
+        catch (SafetensorsException e)
+        {
+            throw new CheckpointException(path, e.Message[(path.Length + 2)..], e);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new CheckpointException(path, $"the checkpoint's optimizer or RNG state cannot be restored ({e.Message})", e);
+        }
+        trainer.StepsTaken = header.State.Steps;
+        return header.State;
+    }
+
+    static OptimizerHelper Helper(Trainer trainer, string path) =>
+        trainer.Optimizer as OptimizerHelper ?? throw new CheckpointException(path, $"the optimizer {trainer.Optimizer.GetType().Name} cannot save its state");
+
+    static ZipArchive Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new CheckpointException(path, "no such file");
+        try
+        {
+            return new ZipArchive(File.OpenRead(path), ZipArchiveMode.Read);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException(path, $"not a checkpoint: expected a {Format} zip archive, found damaged or other data ({e.Message})", e);
+        }
+    }
+
+    static Header ReadHeader(ZipArchive zip, string path)
+    {
+        Header? header;
+        try
+        {
+            header = JsonSerializer.Deserialize<Header>(ReadEntry(zip, "checkpoint.json", path));
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException(path, $"checkpoint.json is not valid ({e.Message})", e);
+        }
+        if (header?.Format != Format)
+            throw new CheckpointException(path, $"expected format '{Format}', found '{header?.Format ?? "none"}'");
+        if (header.Version != Version)
+            throw new CheckpointException(path, $"expected checkpoint version {Version}, found version {header.Version} (written by another version of LeNet.TorchSharp)");
+        if (header.State is null)
+            throw new CheckpointException(path, "checkpoint.json has no state");
+        return header;
+    }
+
+    static byte[] ReadEntry(ZipArchive zip, string name, string path)
+    {
+        var entry = zip.GetEntry(name) ?? throw new CheckpointException(path, $"expected an entry '{name}', found none");
+        // The declared size is checked against a bound before it sizes anything.
+        if (entry.Length > 1L << 30) throw new CheckpointException(path, $"entry '{name}' claims {entry.Length} bytes; refusing to read more than 1 GiB");
+        try
+        {
+            using var stream = entry.Open();
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            return buffer.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException(path, $"entry '{name}' is damaged ({e.Message})", e);
+        }
+    }
+}
