@@ -80,7 +80,7 @@ public sealed class MNIST : IDisposable
         Validate(images.shape, imageFile, labels, labelFile, Resources.Classes.Count);
 
         var target = device ?? CPU;
-        Data = ToBytes(images, imageSize).to(target).MoveToOuterDisposeScope();
+        Data = ResizeImages(images.unsqueeze(1), imageSize).to(target).MoveToOuterDisposeScope();
         Labels = tensor(labels.Data, [labels.Shape[0]], ScalarType.Byte).to(ScalarType.Int64).to(target).MoveToOuterDisposeScope();
     }
 
@@ -127,14 +127,17 @@ public sealed class MNIST : IDisposable
             throw new DatasetFormatException(labelFile, $"expected labels 0 to {classes - 1}, found {labels.Data[bad]} at index {bad}");
     }
 
-    /// <summary>The N x 28 x 28 images as an N x 1 x size x size byte tensor, resized a chunk at a time if size is not 28
-    /// (small chunks keep the float copies that resizing needs small).</summary>
-    static Tensor ToBytes(Tensor images, int size)
+    /// <summary>
+    /// Resizes N x 1 x H x W byte images to N x 1 x size x size bytes the way the dataset does at load: bilinear,
+    /// rounded back to bytes, a chunk at a time (small chunks keep the float copies that resizing needs small).
+    /// Returns the input itself when it already has that size.
+    /// </summary>
+    public static Tensor ResizeImages(Tensor all, int size)
     {
+        ArgumentNullException.ThrowIfNull(all);
         const int Chunk = 2_000;
-        var n = images.shape[0];
-        var all = images.unsqueeze(1);
-        if (size == FileImageSize) return all;
+        var n = all.shape[0];
+        if (all.shape[2] == size && all.shape[3] == size) return all;
 
         var result = empty([n, 1, size, size], ScalarType.Byte);
         var resize = new Resize(size);

@@ -99,6 +99,25 @@ public static class Checkpoint
         return header.State;
     }
 
+    /// <summary>Loads only the model weights of a checkpoint into <paramref name="model"/> (for predictions).</summary>
+    /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another architecture.</exception>
+    public static CheckpointState LoadWeights(string path, nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var zip = Open(path);
+        var header = ReadHeader(zip, path);
+        try
+        {
+            using var weights = Safetensors.Load(ReadEntry(zip, "model.safetensors", path), path);
+            Safetensors.CopyInto(model, weights.Tensors, path);
+        }
+        catch (SafetensorsException e)
+        {
+            throw new CheckpointException(path, e.Message[(path.Length + 2)..], e);
+        }
+        return header.State;
+    }
+
     static OptimizerHelper Helper(Trainer trainer, string path) =>
         trainer.Optimizer as OptimizerHelper ?? throw new CheckpointException(path, $"the optimizer {trainer.Optimizer.GetType().Name} cannot save its state");
 

@@ -199,6 +199,32 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    /// <summary>Class probabilities (softmax of the logits) for every image of <paramref name="dataset"/>: N x C, on the CPU.</summary>
+    public Tensor Predict(MNIST dataset, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        Model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            var chunks = new List<Tensor>();
+            for (long start = 0; start < dataset.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var x = dataset.Images(start, Math.Min(batchSize, dataset.Count - start)).to(Device);
+                chunks.Add(nn.functional.softmax(Model.forward(x), 1).cpu().MoveToOuterDisposeScope());
+            }
+            var all = cat(chunks, 0);
+            foreach (var chunk in chunks) chunk.Dispose();
+            return all;
+        }
+        finally
+        {
+            Model.train();
+        }
+    }
+
     void CheckBatch(Tensor input, Tensor target)
     {
         ArgumentNullException.ThrowIfNull(input);

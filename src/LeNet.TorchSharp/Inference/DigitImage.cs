@@ -1,0 +1,100 @@
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Inference;
+
+/// <summary>The image a prediction is asked for is missing or is not an image.</summary>
+public sealed class ImageInputException(string path, string problem) : IOException($"{path}: {problem}")
+{
+    /// <summary>The offending file.</summary>
+    public string Path { get; } = path;
+}
+
+/// <summary>
+/// Turns a user's picture of a digit (any size, colour or background) into a 28x28 MNIST-style image:
+/// grayscale, light ink on black, the digit fitted into 20x20 and placed by its centre of mass in the
+/// middle of 28x28 — how MNIST's own digits were prepared.
+/// </summary>
+public static class DigitImage
+{
+    /// <summary>Reads and converts an image file (PNG, JPEG, or anything SkiaSharp decodes).</summary>
+    /// <returns>uint8, 1 x 28 x 28.</returns>
+    /// <exception cref="ImageInputException">The file is missing, unreadable, not an image, or blank.</exception>
+    public static Tensor Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new ImageInputException(path, "no such file");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageInputException(path, $"cannot be read ({e.Message})");
+        }
+        using var bitmap = SKBitmap.Decode(bytes)
+            ?? throw new ImageInputException(path, $"not an image: expected a PNG or JPEG file, found {bytes.Length} bytes of something else");
+        if (bitmap.Width < 1 || bitmap.Height < 1 || (long)bitmap.Width * bitmap.Height > 64_000_000)
+            throw new ImageInputException(path, $"expected an image of at most 64 megapixels, found {bitmap.Width}x{bitmap.Height}");
+        return FromGray(Grayscale(bitmap), bitmap.Height, bitmap.Width, path);
+    }
+
+    /// <summary>Converts a grayscale image (row-major, 0 = black, 255 = white) to a 28x28 MNIST-style digit.</summary>
+    public static Tensor FromGray(float[] gray, int height, int width, string name = "image")
+    {
+        ArgumentNullException.ThrowIfNull(gray);
+        if (gray.Length != height * width) throw new ArgumentException($"{gray.Length} pixels for {height}x{width}.", nameof(gray));
+        using var scope = NewDisposeScope();
+        var x = tensor(gray, [height, width]);
+
+        // MNIST digits are light on dark; a dark-on-light picture (ink on paper) is inverted. The border
+        // tells the background.
+        var border = cat([x[0], x[-1], x[.., 0], x[.., -1]]);
+        if (border.mean().item<float>() > 127) x = 255 - x;
+        x = (x - x.min()).clamp_min(0);
+
+        var max = x.max().item<float>();
+        if (max < 16) throw new ImageInputException(name, "the image is blank: no digit stands out from the background");
+        // Ink: pixels above a fifth of the brightest; the digit's box is where any is.
+        var ink = x.gt(max * 0.2f);
+        var rows = ink.any(1).nonzero().flatten();
+        var cols = ink.any(0).nonzero().flatten();
+        long top = rows.min().item<long>(), bottom = rows.max().item<long>(), left = cols.min().item<long>(), right = cols.max().item<long>();
+        var digit = x.narrow(0, top, bottom - top + 1).narrow(1, left, right - left + 1);
+
+        // Fit into 20x20, keeping the aspect ratio (area averaging when shrinking, bilinear when growing).
+        var (h, w) = (digit.shape[0], digit.shape[1]);
+        var scale = 20.0 / Math.Max(h, w);
+        var (newH, newW) = (Math.Max(1, (long)Math.Round(h * scale)), Math.Max(1, (long)Math.Round(w * scale)));
+        var mode = scale < 1 ? InterpolationMode.Area : InterpolationMode.Bilinear;
+        var fitted = nn.functional.interpolate(digit.reshape(1, 1, h, w), [newH, newW], mode: mode,
+            align_corners: mode == InterpolationMode.Bilinear ? false : null).reshape(newH, newW);
+        fitted = fitted * (255f / Math.Max(fitted.max().item<float>(), 1e-6f));
+
+        // Place by the centre of mass at the middle of 28x28.
+        var total = fitted.sum().item<float>();
+        var cy = (fitted.sum(1) * arange(newH, dtype: ScalarType.Float32)).sum().item<float>() / total;
+        var cx = (fitted.sum(0) * arange(newW, dtype: ScalarType.Float32)).sum().item<float>() / total;
+        var offY = (long)Math.Clamp(Math.Round(14 - cy), 0, 28 - newH);
+        var offX = (long)Math.Clamp(Math.Round(14 - cx), 0, 28 - newW);
+        var canvas = zeros(28, 28);
+        canvas.narrow(0, offY, newH).narrow(1, offX, newW).copy_(fitted);
+        return canvas.round().clamp(0, 255).to(ScalarType.Byte).unsqueeze(0).MoveToOuterDisposeScope();
+    }
+
+    static float[] Grayscale(SKBitmap bitmap)
+    {
+        var gray = new float[bitmap.Width * bitmap.Height];
+        for (var y = 0; y < bitmap.Height; y++)
+            for (var x = 0; x < bitmap.Width; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                // Transparent areas count as white paper.
+                var a = c.Alpha / 255f;
+                var lum = 0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue;
+                gray[y * bitmap.Width + x] = lum * a + 255f * (1 - a);
+            }
+        return gray;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LeNetTorchSharp.Training;
+
+/// <summary>One epoch of a run, as written to <c>metrics.jsonl</c>.</summary>
+public sealed record EpochMetrics(
+    [property: JsonPropertyName("epoch")] int Epoch,
+    [property: JsonPropertyName("train_loss")] double TrainLoss,
+    [property: JsonPropertyName("test_loss")] double TestLoss,
+    [property: JsonPropertyName("test_accuracy")] double TestAccuracy,
+    [property: JsonPropertyName("seconds")] double Seconds,
+    [property: JsonPropertyName("samples_per_s")] double SamplesPerSecond,
+    [property: JsonPropertyName("lr")] double LearningRate);
+
+/// <summary>Appends one JSON object per epoch to a file (JSON lines), flushed at once so a killed run keeps every finished epoch.</summary>
+public sealed class MetricsLog(string path)
+{
+    /// <summary>The log file.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>Appends one epoch.</summary>
+    public void Append(EpochMetrics metrics)
+    {
+        using var file = new FileStream(Path, FileMode.Append, FileAccess.Write);
+        using var writer = new StreamWriter(file);
+        writer.WriteLine(JsonSerializer.Serialize(metrics));
+    }
+
+    /// <summary>Every epoch in the file, skipping a last line cut short by a kill.</summary>
+    public IReadOnlyList<EpochMetrics> Read()
+    {
+        if (!File.Exists(Path)) return [];
+        var records = new List<EpochMetrics>();
+        foreach (var line in File.ReadLines(Path))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<EpochMetrics>(line) is { } record) records.Add(record);
+            }
+            catch (JsonException)
+            {
+                // A partial last line from an interrupted write: the epoch is redone after a resume.
+            }
+        }
+        return records;
+    }
+}
