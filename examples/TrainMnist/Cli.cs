@@ -108,7 +108,7 @@ public static class Cli
         if (result.Errors.Count > 0)
         {
             // One line per problem, not the whole help text: the help is one --help away.
-            foreach (var error in result.Errors) stderr.WriteLine($"error: {error.Message}");
+            foreach (var error in result.Errors) stderr.WriteLine($"error: {error.Message.Split('\n')[0].Trim()}");
             return 2;
         }
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });

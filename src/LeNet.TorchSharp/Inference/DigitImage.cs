@@ -33,7 +33,7 @@ public static class DigitImage
         {
             throw new ImageInputException(path, $"cannot be read ({e.Message})");
         }
-        using var bitmap = SKBitmap.Decode(bytes)
+        using var bitmap = Decode(bytes)
             ?? throw new ImageInputException(path, $"not an image: expected a PNG or JPEG file, found {bytes.Length} bytes of something else");
         if (bitmap.Width < 1 || bitmap.Height < 1 || (long)bitmap.Width * bitmap.Height > 64_000_000)
             throw new ImageInputException(path, $"expected an image of at most 64 megapixels, found {bitmap.Width}x{bitmap.Height}");
@@ -59,7 +59,7 @@ public static class DigitImage
         // Ink: pixels above a fifth of the brightest; the digit's box is where any is.
         var ink = x.gt(max * 0.2f);
         var rows = ink.any(1).nonzero().flatten();
-        var cols = ink.any(0).nonzero().flatten();
+        var cols = ink.any(dim: 0).nonzero().flatten();
         long top = rows.min().item<long>(), bottom = rows.max().item<long>(), left = cols.min().item<long>(), right = cols.max().item<long>();
         var digit = x.narrow(0, top, bottom - top + 1).narrow(1, left, right - left + 1);
 
@@ -74,13 +74,27 @@ public static class DigitImage
 
         // Place by the centre of mass at the middle of 28x28.
         var total = fitted.sum().item<float>();
-        var cy = (fitted.sum(1) * arange(newH, dtype: ScalarType.Float32)).sum().item<float>() / total;
-        var cx = (fitted.sum(0) * arange(newW, dtype: ScalarType.Float32)).sum().item<float>() / total;
+        var cy = (fitted.sum(dim: 1) * arange(newH, dtype: ScalarType.Float32)).sum().item<float>() / total;
+        // dim: 0 by name: a bare 0 would convert to the ScalarType overload of sum.
+        var cx = (fitted.sum(dim: 0) * arange(newW, dtype: ScalarType.Float32)).sum().item<float>() / total;
         var offY = (long)Math.Clamp(Math.Round(14 - cy), 0, 28 - newH);
         var offX = (long)Math.Clamp(Math.Round(14 - cx), 0, 28 - newW);
         var canvas = zeros(28, 28);
         canvas.narrow(0, offY, newH).narrow(1, offX, newW).copy_(fitted);
         return canvas.round().clamp(0, 255).to(ScalarType.Byte).unsqueeze(0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The decoded image, or null when SkiaSharp recognises no image format (it throws for some such inputs, returns null for others).</summary>
+    static SKBitmap? Decode(byte[] bytes)
+    {
+        try
+        {
+            return SKBitmap.Decode(bytes);
+        }
+        catch (ArgumentNullException)
+        {
+            return null;
+        }
     }
 
     static float[] Grayscale(SKBitmap bitmap)

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Serialization;
+using LeNetTorchSharp.Tests.Data;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Tests.Serialization;
+
+/// <summary>Weights move both ways between this library and real PyTorch (Debian's python3-torch) with the same logits.</summary>
+[Category("PyTorch")]
+public class SafetensorsPyTorchTests
+{
+    static string RunPython(string mode, string folder)
+    {
+        const string python = "/usr/bin/python3";
+        var script = Path.Combine(AppContext.BaseDirectory, "Serialization", "pytorch_check.py");
+        var available = File.Exists(python);
+        if (available)
+        {
+            using var probe = Process.Start(new ProcessStartInfo(python, ["-c", "import torch"]) { RedirectStandardError = true })!;
+            probe.WaitForExit();
+            available = probe.ExitCode == 0;
+        }
+        if (!available)
+        {
+            var message = "PyTorch for the cross-check is missing: apt-get install python3-torch";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(message);
+            Assert.Ignore(message);
+        }
+        var start = new ProcessStartInfo(python, [script, mode, folder]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.That(process.ExitCode, Is.Zero, error);
+        return output.Trim();
+    }
+
+    [Test]
+    public void Weights_made_in_PyTorch_load_into_LeNet_and_give_PyTorchs_logits()
+    {
+        using var temp = new TempFolder();
+        RunPython("make", temp.Path);
+
+        using var net = new LeNet();
+        Safetensors.LoadModel(net, temp.File("torch_weights.safetensors"));
+        using var io = Safetensors.Load(temp.File("torch_io.safetensors"));
+        net.eval();
+        using var logits = net.forward(io["input"]);
+
+        Assert.That((logits - io["logits"]).abs().max().item<float>(), Is.LessThanOrEqualTo(1e-5f));
+    }
+
+    [Test]
+    public void Weights_trained_here_load_into_the_tutorials_PyTorch_Net_and_give_the_same_logits()
+    {
+        using var temp = new TempFolder();
+        manual_seed(3);
+        using var net = new LeNet();
+        // A few real updates, so the weights are ours, not an initialisation PyTorch could share.
+        using (var trainer = new LeNetTorchSharp.Training.Trainer(net, new(LeNetTorchSharp.Training.OptimizerKind.Sgd, 0.1, Momentum: 0.9)))
+            for (var i = 0; i < 5; i++) trainer.Step(randn(16, 1, 32, 32), randint(0, 10, [16]).to(ScalarType.Int64)).Dispose();
+        net.eval();
+        using var input = randn(4, 1, 32, 32);
+        using var logits = net.forward(input);
+        Safetensors.SaveModel(net, temp.File("dotnet_weights.safetensors"));
+        Safetensors.Save(temp.File("dotnet_io.safetensors"), new Dictionary<string, Tensor> { ["input"] = input, ["logits"] = logits });
+
+        var difference = double.Parse(RunPython("check", temp.Path), CultureInfo.InvariantCulture);
+
+        Assert.That(difference, Is.LessThanOrEqualTo(1e-5));
+    }
+}

@@ -1,0 +1,64 @@
+"""The PyTorch side of the safetensors cross-check (run by SafetensorsPyTorchTests with Debian's python3-torch).
+
+    pytorch_check.py make  DIR   writes DIR/torch_weights.safetensors (the tutorial's Net, seeded) and
+                                 DIR/torch_io.safetensors (an input and PyTorch's logits for it)
+    pytorch_check.py check DIR   loads DIR/dotnet_weights.safetensors into the tutorial's Net, runs the input
+                                 of DIR/dotnet_io.safetensors and prints the largest difference from the
+                                 logits stored there
+Safetensors is read and written by hand (Debian has no safetensors package): 8-byte length, JSON, data.
+"""
+import json, struct, sys
+import torch, torch.nn as nn, torch.nn.functional as F
+
+class Net(nn.Module):  # the tutorial's network, verbatim
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+def save(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().contiguous().float().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data); offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text))); f.write(text); f.write(b"".join(blobs))
+
+def load(path):
+    raw = open(path, "rb").read()
+    n, = struct.unpack("<Q", raw[:8])
+    header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+    out = {}
+    for name, spec in header.items():
+        if name == "__metadata__": continue
+        assert spec["dtype"] == "F32", spec
+        begin, end = spec["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).reshape(spec["shape"])
+    return out
+
+mode, folder = sys.argv[1], sys.argv[2]
+torch.manual_seed(0)
+net = Net().eval()
+if mode == "make":
+    x = torch.randn(4, 1, 32, 32)
+    save(f"{folder}/torch_weights.safetensors", net.state_dict())
+    with torch.no_grad():
+        save(f"{folder}/torch_io.safetensors", {"input": x, "logits": net(x)})
+else:
+    net.load_state_dict(load(f"{folder}/dotnet_weights.safetensors"), strict=True)
+    io = load(f"{folder}/dotnet_io.safetensors")
+    with torch.no_grad():
+        print((net(io["input"]) - io["logits"]).abs().max().item())
