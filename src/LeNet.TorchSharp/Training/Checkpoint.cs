@@ -140,7 +140,9 @@ public static class Checkpoint
         Header? header;
         try
         {
-            header = JsonSerializer.Deserialize<Header>(ReadEntry(zip, "checkpoint.json", path));
+            var json = ReadEntry(zip, "checkpoint.json", path);
+            // Tolerate a UTF-8 byte order mark, as editors add one.
+            header = JsonSerializer.Deserialize<Header>(json.AsSpan().StartsWith("\uFEFF"u8) ? json.AsSpan(3) : json);
         }
         catch (JsonException e)
         {

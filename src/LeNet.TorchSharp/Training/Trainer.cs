@@ -100,6 +100,9 @@ public sealed class Trainer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(firstEpoch, 1);
         if (scheduler is null)
         {
+            // A restored optimizer state carries the learning rate it stopped at; schedules start from the
+            // configured rate and are replayed below to where the run stood.
+            foreach (var group in Optimizer.ParamGroups) group.LearningRate = OptimizerSettings.LearningRate;
             scheduler = schedule.Create(Optimizer, OptimizerSettings.LearningRate, epochs, loader.BatchCount);
             // After a resume, bring the schedule to where the interrupted run left it.
             var done = schedule.PerBatch ? Math.Min(StepsTaken, epochs * loader.BatchCount - 1) : firstEpoch - 1;

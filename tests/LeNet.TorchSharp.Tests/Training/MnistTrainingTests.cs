@@ -27,7 +27,8 @@ public class MnistTrainingTests
     {
         var root = RepoPaths.RequireMnist();
         var output = new StringWriter();
-        var report = MnistTraining.Run(new MnistTrainingOptions { Epochs = 1, DataRoot = root, Download = false, Device = DeviceChoice.Cpu }, output);
+        using var run = new LeNetTorchSharp.Tests.Data.TempFolder();
+        var report = MnistTraining.Run(new MnistTrainingOptions { Epochs = 1, DataRoot = root, Download = false, Device = DeviceChoice.Cpu, RunFolder = run.Path }, output);
 
         Assert.That(report.Final.Samples, Is.EqualTo(10_000));
         Assert.That(report.Final.Accuracy, Is.GreaterThanOrEqualTo(0.98), output.ToString());
@@ -39,7 +40,8 @@ public class MnistTrainingTests
     {
         var root = RepoPaths.RequireMnist();
         var output = new StringWriter();
-        var report = MnistTraining.Run(new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = root, Download = false, Device = DeviceChoice.Cpu }, output);
+        using var run = new LeNetTorchSharp.Tests.Data.TempFolder();
+        var report = MnistTraining.Run(new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = root, Download = false, Device = DeviceChoice.Cpu, RunFolder = run.Path, Plots = false }, output);
         Assert.That(report.Final.Accuracy, Is.GreaterThanOrEqualTo(0.95), output.ToString());
     }
 
@@ -60,14 +62,15 @@ public class MnistTrainingTests
     {
         var root = RepoPaths.RequireMnist();
         using var temp = new LeNetTorchSharp.Tests.Data.TempFolder();
-        var path = temp.File("mlp.bin");
-        var report = MnistTraining.Run(new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = root, SavePath = path, Device = DeviceChoice.Cpu }, TextWriter.Null);
+        var path = temp.File("mlp.safetensors");
+        var report = MnistTraining.Run(new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = root, SavePath = path, Device = DeviceChoice.Cpu, RunFolder = temp.File("run"), Plots = false }, TextWriter.Null);
 
         using var model = new Mlp();
-        model.load(path);
+        LeNetTorchSharp.Serialization.Safetensors.LoadModel(model, path);
         using var test = new MNIST(root, train: false, transform: Normalize.MnistStatistics);
         using var trainer = new Trainer(model);
         Assert.That(trainer.Evaluate(test).Correct, Is.EqualTo(report.Final.Correct));
         Assert.That(Directory.GetFiles(temp.Path), Is.EqualTo(new[] { path }), "no temporary file is left beside the saved one");
+        Assert.That(Directory.GetFiles(temp.File("run")).Where(f => f.EndsWith(".tmp")), Is.Empty);
     }
 }

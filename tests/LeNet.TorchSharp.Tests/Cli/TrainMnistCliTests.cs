@@ -1,0 +1,137 @@
+using LeNetTorchSharp.Tests.Data;
+using SkiaSharp;
+
+namespace LeNetTorchSharp.Tests.Cli;
+
+/// <summary>The trainer program end to end, called in-process: what a user types and what they see.</summary>
+public class TrainMnistCliTests
+{
+    TempFolder data = null!;
+    TempFolder run = null!;
+
+    [SetUp]
+    public void CreateData()
+    {
+        data = new TempFolder();
+        run = new TempFolder();
+        IdxFiles.WriteDataset(data.Path, trainCount: 100);
+    }
+
+    [TearDown]
+    public void DeleteData()
+    {
+        data.Dispose();
+        run.Dispose();
+    }
+
+    static (int Exit, string Out, string[] Errors) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = TrainMnist.Cli.Run(args, stdout, stderr, interactive: false);
+        return (exit, stdout.ToString(), stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    string Train(params string[] extra)
+    {
+        var (exit, output, errors) = Run(["--data", data.Path, "--no-download", "--out", run.Path, "--epochs", "1", "--device", "cpu", .. extra]);
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        return output;
+    }
+
+    static Dictionary<string, DateTime> Snapshot(string folder) =>
+        Directory.GetFiles(folder).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+    [Test]
+    public void Training_prints_each_epoch_and_writes_the_run_folder()
+    {
+        var output = Train("--model", "mlp");
+        Assert.That(output, Does.Contain("epoch  1/1  train loss"));
+        Assert.That(output, Does.Contain("Accuracy per class: 0 "));
+        foreach (var file in new[] { "metrics.jsonl", "last.ckpt", "best.ckpt", "model.safetensors", "loss.png", "accuracy.png", "confusion.png", "confusion.txt", "wrong.png" })
+            Assert.That(Path.Combine(run.Path, file), Does.Exist);
+    }
+
+    [Test]
+    public void Predict_lists_the_top_classes_and_draws_the_figure()
+    {
+        Train("--model", "lenet", "--no-plots");
+        var image = run.File("digit.png");
+        LeNetTorchSharp.Visualization.ImagePng.Save(TorchSharp.torch.rand(28, 28), image);
+
+        var (exit, output, errors) = Run("predict", "--model", run.File("model.safetensors"), "--image", image, "--figure", run.File("figure.png"), "--top", "2");
+
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(4), output);
+        Assert.That(output, Does.StartWith("digit.png: LeNet trained on MNIST"));
+        Assert.That(run.File("figure.png"), Does.Exist);
+    }
+
+    [TestCase(new[] { "--model", "resnet" }, "Cannot parse argument 'resnet' for option '--model'")]
+    [TestCase(new[] { "--dataset", "cifar" }, "Argument 'cifar' not recognized. Must be one of")]
+    [TestCase(new[] { "--bogus" }, "Unrecognized command or argument '--bogus'")]
+    [TestCase(new[] { "predict", "--image", "x.png" }, "Option '--model' is required")]
+    public void Bad_flags_get_one_line_and_exit_code_2(string[] args, string expected)
+    {
+        var (exit, _, errors) = Run(args);
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(errors, Has.Length.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith("error: ").And.Contain(expected));
+    }
+
+    [Test]
+    public void Missing_and_non_image_inputs_get_one_line_exit_code_1_and_leave_an_existing_figure_alone()
+    {
+        Train("--model", "mlp", "--no-plots");
+        var figure = run.File("figure.png");
+        File.WriteAllText(figure, "the user's own file");
+        File.WriteAllText(run.File("notes.txt"), "not an image");
+
+        foreach (var image in new[] { run.File("missing.png"), run.File("notes.txt") })
+        {
+            var (exit, _, errors) = Run("predict", "--model", run.File("model.safetensors"), "--image", image, "--figure", figure);
+            Assert.That(exit, Is.EqualTo(1));
+            Assert.That(errors, Has.Length.EqualTo(1));
+            Assert.That(errors[0], Does.StartWith($"error: {image}: "));
+        }
+        Assert.That(File.ReadAllText(figure), Is.EqualTo("the user's own file"));
+    }
+
+    [Test]
+    public void A_model_file_that_is_not_weights_gets_one_line()
+    {
+        File.WriteAllText(run.File("model.safetensors"), "{}");
+        var png = run.File("d.png");
+        LeNetTorchSharp.Visualization.ImagePng.Save(TorchSharp.torch.rand(28, 28), png);
+        var (exit, _, errors) = Run("predict", "--model", run.File("model.safetensors"), "--image", png);
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Has.Length.EqualTo(1));
+        Assert.That(errors[0], Does.Contain("model.safetensors: "));
+    }
+
+    [Test]
+    public void A_truncated_checkpoint_fails_in_one_line_and_the_run_folder_is_untouched()
+    {
+        Train("--model", "mlp", "--no-plots");
+        var checkpoint = run.File("last.ckpt");
+        File.WriteAllBytes(checkpoint, File.ReadAllBytes(checkpoint)[..1000]);
+        var before = Snapshot(run.Path);
+
+        var (exit, _, errors) = Run("--data", data.Path, "--no-download", "--epochs", "2", "--device", "cpu", "--resume", checkpoint);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Has.Length.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith($"error: {checkpoint}: not a checkpoint"));
+        Assert.That(Snapshot(run.Path), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void Asking_for_cuda_on_the_cpu_build_explains_the_build_switch()
+    {
+        if (TorchSharp.torch.cuda.is_available()) Assert.Ignore("this machine has CUDA");
+        var (exit, _, errors) = Run("--data", data.Path, "--device", "cuda");
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Has.Length.EqualTo(1));
+        Assert.That(errors[0], Does.Contain("dotnet build -p:TorchBackend=cuda"));
+    }
+}
