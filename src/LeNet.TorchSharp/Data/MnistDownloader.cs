@@ -52,6 +52,8 @@ public sealed class MnistDownloader
         ArgumentNullException.ThrowIfNull(root);
         var sources = ResolveMirrors(resources, mirrors);
         Directory.CreateDirectory(root);
+        // Partial downloads of killed runs: never mistaken for files (other names), removed here.
+        AtomicFile.RemoveAbandoned(root, ".part");
         foreach (var file in resources.Files)
         {
             if (File.Exists(Path.Combine(root, file.Name)) || File.Exists(Path.Combine(root, file.Name + ".gz"))) continue;
@@ -66,7 +68,7 @@ public sealed class MnistDownloader
         foreach (var mirror in mirrors)
         {
             var source = mirror.TrimEnd('/') + "/" + file.Name + ".gz";
-            var temp = Path.Combine(root, $".{file.Name}.gz.{Guid.NewGuid():N}.part");
+            var temp = AtomicFile.TemporaryPath(target, ".part");
             try
             {
                 log.WriteLine($"Downloading {source}");

@@ -9,6 +9,8 @@ internal static class InputShape
     public static void Check(Tensor input, string model, long[] expected, string? hint = null)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (!input.is_floating_point())
+            throw new ArgumentException($"{model} expects floating-point input; received {input.dtype} (convert images with .to(ScalarType.Float32) and scale them to [0, 1]).", nameof(input));
         if (Matches(input.shape, expected)) return;
         throw new ArgumentException(
             $"{model} expects input of shape {Format(expected)}; received {Format(input.shape)}" +

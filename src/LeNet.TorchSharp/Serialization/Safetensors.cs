@@ -146,10 +146,13 @@ public static class Safetensors
             throw new SafetensorsException(path, $"header length {headerLength} does not fit: the file has {bytes.Length - 8} bytes after the length field (limit {MaxHeaderBytes})");
         var data = bytes[(8 + (int)headerLength)..];
 
+        var headerBytes = bytes.Slice(8, (int)headerLength);
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw new SafetensorsException(path, "the header is not valid UTF-8 text");
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes.Slice(8, (int)headerLength).ToArray());
+            document = JsonDocument.Parse(headerBytes.ToArray());
         }
         catch (JsonException e)
         {

@@ -35,7 +35,9 @@ public static class Checkpoint
     /// <summary>The format version this library writes and reads.</summary>
     public const int Version = 1;
 
-    sealed record Header(string Format, int Version, CheckpointState State);
+    // Sha256: the SHA-256 of every other entry, checked before any entry is parsed, so a damaged file never
+    // reaches TorchSharp's optimizer-state reader, which trusts the sizes it reads.
+    sealed record Header(string Format, int Version, CheckpointState State, Dictionary<string, string> Sha256);
 
     /// <summary>Writes a checkpoint of <paramref name="trainer"/> and <paramref name="loader"/> to <paramref name="path"/>, atomically.</summary>
     public static void Save(string path, Trainer trainer, TensorDataLoader loader, CheckpointState state)
@@ -43,23 +45,42 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentNullException.ThrowIfNull(state);
+        var entries = new Dictionary<string, byte[]>
+        {
+            ["model.safetensors"] = Bytes(stream => Safetensors.Save(stream, trainer.Model.state_dict())),
+            ["optimizer.bin"] = Bytes(stream =>
+            {
+                using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                Helper(trainer, path).save_state_dict(writer);
+            }),
+            ["rng.safetensors"] = Bytes(stream =>
+            {
+                var rng = new Dictionary<string, Tensor> { ["torch"] = random.get_rng_state() };
+                if (loader.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
+                Safetensors.Save(stream, rng);
+            }),
+        };
+        var header = new Header(Format, Version, state, entries.ToDictionary(e => e.Key, e => Hash(e.Value)));
         AtomicFile.Write(path, temp =>
         {
             using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
             using var zip = new ZipArchive(file, ZipArchiveMode.Create);
             using (var entry = zip.CreateEntry("checkpoint.json").Open())
-                JsonSerializer.Serialize(entry, new Header(Format, Version, state));
-            using (var entry = zip.CreateEntry("model.safetensors").Open())
-                Safetensors.Save(entry, trainer.Model.state_dict());
-            using (var entry = zip.CreateEntry("optimizer.bin").Open())
-            using (var writer = new BinaryWriter(entry))
-                Helper(trainer, path).save_state_dict(writer);
-            var rng = new Dictionary<string, Tensor> { ["torch"] = random.get_rng_state() };
-            if (loader.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
-            using (var entry = zip.CreateEntry("rng.safetensors").Open())
-                Safetensors.Save(entry, rng);
+                JsonSerializer.Serialize(entry, header);
+            foreach (var (name, bytes) in entries)
+                using (var entry = zip.CreateEntry(name).Open())
+                    entry.Write(bytes);
         });
     }
+
+    static byte[] Bytes(Action<Stream> write)
+    {
+        using var buffer = new MemoryStream();
+        write(buffer);
+        return buffer.ToArray();
+    }
+
+    static string Hash(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     /// <summary>Reads only the state of a checkpoint (to learn its model and options before building them).</summary>
     /// <exception cref="CheckpointException">The file is not a checkpoint of this format and version, or is damaged.</exception>
@@ -79,11 +100,14 @@ public static class Checkpoint
         var header = ReadHeader(zip, path);
         try
         {
-            using (var weights = Safetensors.Load(ReadEntry(zip, "model.safetensors", path), path))
+            var model = Verified(zip, header, "model.safetensors", path);
+            var optimizer = Verified(zip, header, "optimizer.bin", path);
+            var rngBytes = Verified(zip, header, "rng.safetensors", path);
+            using (var weights = Safetensors.Load(model, path))
                 Safetensors.CopyInto(trainer.Model, weights.Tensors, path);
-            using (var reader = new BinaryReader(new MemoryStream(ReadEntry(zip, "optimizer.bin", path))))
+            using (var reader = new BinaryReader(new MemoryStream(optimizer)))
                 Helper(trainer, path).load_state_dict(reader);
-            using var rng = Safetensors.Load(ReadEntry(zip, "rng.safetensors", path), path);
+            using var rng = Safetensors.Load(rngBytes, path);
             random.set_rng_state(rng["torch"]);
             if (rng.Tensors.Any(t => t.Key == "shuffle")) loader.SetShuffleState(rng["shuffle"]);
         }
@@ -91,7 +115,7 @@ public static class Checkpoint
         {
             throw new CheckpointException(path, e.Message[(path.Length + 2)..], e);
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException or OverflowException)
         {
             throw new CheckpointException(path, $"the checkpoint's optimizer or RNG state cannot be restored ({e.Message})", e);
         }
@@ -108,7 +132,7 @@ public static class Checkpoint
         var header = ReadHeader(zip, path);
         try
         {
-            using var weights = Safetensors.Load(ReadEntry(zip, "model.safetensors", path), path);
+            using var weights = Safetensors.Load(Verified(zip, header, "model.safetensors", path), path);
             Safetensors.CopyInto(model, weights.Tensors, path);
         }
         catch (SafetensorsException e)
@@ -152,9 +176,17 @@ public static class Checkpoint
             throw new CheckpointException(path, $"expected format '{Format}', found '{header?.Format ?? "none"}'");
         if (header.Version != Version)
             throw new CheckpointException(path, $"expected checkpoint version {Version}, found version {header.Version} (written by another version of LeNet.TorchSharp)");
-        if (header.State is null)
-            throw new CheckpointException(path, "checkpoint.json has no state");
+        if (header.State is null || header.Sha256 is null)
+            throw new CheckpointException(path, "checkpoint.json has no state or no checksums");
         return header;
+    }
+
+    static byte[] Verified(ZipArchive zip, Header header, string name, string path)
+    {
+        var bytes = ReadEntry(zip, name, path);
+        if (!header.Sha256.TryGetValue(name, out var expected) || Hash(bytes) != expected)
+            throw new CheckpointException(path, $"entry '{name}' is damaged: its SHA-256 does not match the one recorded when it was saved");
+        return bytes;
     }
 
     static byte[] ReadEntry(ZipArchive zip, string name, string path)

@@ -80,6 +80,7 @@ public static class MnistTraining
         var folder = options.RunFolder
             ?? (options.Resume is { } from ? Path.GetDirectoryName(Path.GetFullPath(from))! : DefaultRunFolder(options));
         Directory.CreateDirectory(folder);
+        AtomicFile.RemoveAbandoned(folder);
         var metrics = new MetricsLog(Path.Combine(folder, "metrics.jsonl"));
         var lastCheckpoint = Path.Combine(folder, "last.ckpt");
         var bestCheckpoint = Path.Combine(folder, "best.ckpt");

@@ -78,6 +78,7 @@ public sealed class Trainer : IDisposable
         using var scope = NewDisposeScope();
         Optimizer.zero_grad();
         var output = Model.forward(input);
+        CheckLabels(output, target);
         var loss = Criterion.forward(output, target);
         loss.backward();
         Optimizer.step();
@@ -238,6 +239,21 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"the labels are on {target.device} but the model is on {Device}.", nameof(target));
         if (input.dim() == 0 || target.dim() == 0 || input.shape[0] != target.shape[0])
             throw new ArgumentException($"input and target must have one row per sample; received input [{string.Join(", ", input.shape)}] and target [{string.Join(", ", target.shape)}].", nameof(target));
+        if (input.shape[0] == 0)
+            throw new ArgumentException("the batch is empty (0 samples).", nameof(input));
+    }
+
+    /// <summary>
+    /// Class-index targets must be int64 in [0, classes). Checked where it is free: on the CPU. On a GPU the
+    /// check would wait for the device every step; there libtorch's own error (or a device assert) remains.
+    /// </summary>
+    void CheckLabels(Tensor output, Tensor target)
+    {
+        if (target.dtype != ScalarType.Int64 || output.dim() != 2 || target.dim() != 1) return;
+        if (target.device_type != DeviceType.CPU) return;
+        var (min, max) = (target.min().item<long>(), target.max().item<long>());
+        if (min < 0 || max >= output.shape[1])
+            throw new ArgumentException($"labels must be in [0, {output.shape[1]}) for a model with {output.shape[1]} outputs; found {(min < 0 ? min : max)}.", nameof(target));
     }
 
     /// <summary>Releases the optimizer and the loss module (the model belongs to the caller).</summary>

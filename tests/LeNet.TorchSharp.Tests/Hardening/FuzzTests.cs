@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Inference;
+using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Serialization;
+using LeNetTorchSharp.Tests.Data;
+using LeNetTorchSharp.Training;
+using LeNetTorchSharp.Visualization;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Tests.Hardening;
+
+/// <summary>
+/// Every reader of outside bytes, fed thousands of damaged versions of a valid file (seeded: a failure names
+/// its case and reproduces): each must load or throw the library's own exception, nothing else, and quickly.
+/// </summary>
+[Category("Fuzz")]
+public class FuzzTests
+{
+    const int Cases = 2000;
+
+    static void Fuzz<TExpected>(string what, byte[] valid, int seed, Action<byte[]> read) where TExpected : Exception
+    {
+        int loaded = 0, rejected = 0;
+        foreach (var (index, bytes) in Mutations.Of(valid, Cases, seed))
+        {
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                read(bytes);
+                loaded++;
+            }
+            catch (TExpected)
+            {
+                rejected++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"{what}, seed {seed}, case {index} ({bytes.Length} bytes): {e}");
+            }
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), $"{what}, seed {seed}, case {index} took {clock.Elapsed}");
+        }
+        TestContext.Out.WriteLine($"{what}: {Cases} damaged files, {loaded} loaded, {rejected} rejected with {typeof(TExpected).Name}");
+    }
+
+    [Test]
+    public void IDX_raw()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("images");
+        Fuzz<DatasetFormatException>("IDX raw", IdxFiles.Images(3), seed: 1, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            IdxReader.Read(path, 3);
+        });
+    }
+
+    [Test]
+    public void IDX_gzip()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("labels.gz");
+        Fuzz<DatasetFormatException>("IDX gzip", IdxFiles.Gzip(IdxFiles.Labels(1, 2, 3, 4, 5, 6, 7, 8)), seed: 2, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            IdxReader.Read(path, 1);
+        });
+    }
+
+    [Test]
+    public void IDX_through_the_MNIST_loader()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path, trainCount: 3);
+        var labels = temp.File("t10k-labels-idx1-ubyte");
+        Fuzz<DatasetFormatException>("MNIST labels", File.ReadAllBytes(labels), seed: 3, bytes =>
+        {
+            File.WriteAllBytes(labels, bytes);
+            using var test = new MNIST(temp.Path, train: false);
+        });
+    }
+
+    [Test]
+    public void Safetensors_files()
+    {
+        using var temp = new TempFolder();
+        using var model = new Mlp(inputSize: 4, hidden: [3], outputSize: 2);
+        Safetensors.SaveModel(model, temp.File("w.safetensors"), new Dictionary<string, string> { ["k"] = "v" });
+        Fuzz<SafetensorsException>("safetensors", File.ReadAllBytes(temp.File("w.safetensors")), seed: 4, bytes =>
+        {
+            using var contents = Safetensors.Load(bytes, "w.safetensors");
+            Safetensors.CopyInto(model, contents.Tensors, "w.safetensors");
+        });
+    }
+
+    [Test]
+    public void Checkpoints()
+    {
+        using var data = new TempFolder();
+        IdxFiles.WriteDataset(data.Path, trainCount: 20);
+        using var run = new TempFolder();
+        var options = new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = data.Path, RunFolder = run.Path, Plots = false, Device = LeNetTorchSharp.DeviceChoice.Cpu };
+        MnistTraining.Run(options, TextWriter.Null);
+        var valid = File.ReadAllBytes(Path.Combine(run.Path, "last.ckpt"));
+        using var train = new MNIST(data.Path);
+        using var model = new Mlp();
+        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.05, 0.9, true));
+        using var loader = new TensorDataLoader(train, 64, seed: 1);
+        var path = run.File("fuzzed.ckpt");
+        Fuzz<CheckpointException>("checkpoint", valid, seed: 5, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            Checkpoint.ReadState(path);
+            Checkpoint.Load(path, trainer, loader);
+        });
+    }
+
+    [Test]
+    public void Images_for_predict()
+    {
+        using var temp = new TempFolder();
+        var png = temp.File("digit.png");
+        using (var digit = zeros(28, 28))
+        {
+            digit.narrow(0, 6, 16).narrow(1, 12, 4).fill_(1);
+            ImagePng.Save(digit, png, scale: 2);
+        }
+        var path = temp.File("fuzzed.png");
+        Fuzz<ImageInputException>("image", File.ReadAllBytes(png), seed: 6, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            using var digit = DigitImage.Load(path);
+        });
+    }
+}

@@ -1,0 +1,65 @@
+using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Serialization;
+using LeNetTorchSharp.Training;
+using LeNetTorchSharp.Visualization;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Tests.Hardening;
+
+/// <summary>Public methods check their arguments and name the one that is wrong.</summary>
+public class ValidationTests
+{
+    static string ParamOf(TestDelegate call) => Assert.Catch<ArgumentException>(call)!.ParamName!;
+
+    [Test]
+    public void Models_reject_byte_input_and_null()
+    {
+        using var net = new LeNet();
+        var error = Assert.Throws<ArgumentException>(() => net.forward(zeros(1, 1, 32, 32, ScalarType.Byte)));
+        Assert.That(error!.Message, Does.StartWith("LeNet expects floating-point input; received Byte"));
+        Assert.That(ParamOf(() => net.forward(null!)), Is.EqualTo("input"));
+        using var mlp = new Mlp();
+        Assert.That(ParamOf(() => mlp.forward(zeros(2, 784, ScalarType.Int64))), Is.EqualTo("input"));
+    }
+
+    [Test]
+    public void Trainer_rejects_labels_out_of_range_wrong_counts_and_empty_batches()
+    {
+        using var model = new Mlp();
+        using var trainer = new Trainer(model);
+        var outOfRange = Assert.Throws<ArgumentException>(() => trainer.Step(randn(3, 784), tensor(new long[] { 1, 10, 2 })));
+        Assert.That(outOfRange!.ParamName, Is.EqualTo("target"));
+        Assert.That(outOfRange.Message, Does.StartWith("labels must be in [0, 10) for a model with 10 outputs; found 10."));
+        Assert.That(ParamOf(() => trainer.Step(randn(3, 784), tensor(new long[] { -1, 0, 2 }))), Is.EqualTo("target"));
+        Assert.That(ParamOf(() => trainer.Step(randn(0, 784), zeros(0, ScalarType.Int64))), Is.EqualTo("input"));
+        Assert.That(ParamOf(() => trainer.Step(null!, zeros(1, ScalarType.Int64))), Is.EqualTo("input"));
+        Assert.That(ParamOf(() => trainer.Evaluate(randn(3, 784), zeros(2, ScalarType.Int64))), Is.EqualTo("labels"));
+        Assert.That(ParamOf(() => trainer.Evaluate(randn(3, 784), zeros(3, ScalarType.Int64), batchSize: 0)), Is.EqualTo("batchSize"));
+        Assert.That(ParamOf(() => trainer.Fit(null!, 1)), Is.EqualTo("loader"));
+    }
+
+    [Test]
+    public void Data_pieces_reject_bad_sizes()
+    {
+        Assert.That(ParamOf(() => new Resize(0)), Is.EqualTo("size"));
+        Assert.That(ParamOf(() => new Normalize(double.NaN, 1)), Is.EqualTo("mean"));
+        Assert.That(ParamOf(() => new MNIST("", train: true)), Is.EqualTo("root"));
+        Assert.That(ParamOf(() => new MNIST("data/mnist", imageSize: -1)), Is.EqualTo("imageSize"));
+        Assert.That(ParamOf(() => new TensorDataLoader(randn(4, 2), zeros(4, ScalarType.Int64), batchSize: 0)), Is.EqualTo("batchSize"));
+        Assert.That(ParamOf(() => new TensorDataLoader((MNIST)null!)), Is.EqualTo("dataset"));
+    }
+
+    [Test]
+    public void Settings_reject_impossible_values()
+    {
+        using var model = new Mlp();
+        Assert.That(ParamOf(() => new OptimizerSettings(LearningRate: -1).Create(model.parameters())), Is.EqualTo("LearningRate"));
+        Assert.That(ParamOf(() => new OptimizerSettings(OptimizerKind.Adam, Nesterov: true).Create(model.parameters())), Is.EqualTo("Nesterov"));
+        Assert.That(ParamOf(() => new LeNet(new LeNetOptions { Classes = 0 })), Is.EqualTo("Classes"));
+        Assert.That(ParamOf(() => ImagePng.Save(randn(3, 28, 28), "x.png")), Is.EqualTo("image"));
+        Assert.That(ParamOf(() => ViewClassify.Save(randn(28, 28), softmax(randn(10), 0), "x.png", ["a", "b"])), Is.EqualTo("classNames"));
+        Assert.That(ParamOf(() => Safetensors.Save("x.safetensors", [new("a", zeros(1)), new("a", zeros(1))])), Is.EqualTo("tensors"));
+        Assert.That(File.Exists("x.png") || File.Exists("x.safetensors"), Is.False, "nothing is written when the arguments are wrong");
+    }
+}
