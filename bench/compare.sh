@@ -4,7 +4,7 @@
 #   bash bench/compare.sh [epochs]          (needs data/mnist: bash data/get-mnist.sh; and python3-torch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-epochs="${1:-10}"
+epochs="${1:-20}"
 python=/usr/bin/python3
 "$python" -c "import torch" 2>/dev/null || { echo "compare.sh: the PyTorch peer needs Debian's python3-torch (apt-get install python3-torch)" >&2; exit 1; }
 [ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] || { echo "compare.sh: MNIST is not in data/mnist: run bash data/get-mnist.sh" >&2; exit 1; }

@@ -10,7 +10,7 @@ namespace LeNetTorchSharp.Bench;
 public static class Phases
 {
     /// <summary>Phase names, in the order they run.</summary>
-    public static readonly string[] Names = ["time-to-99", "lenet", "mlp", "overhead"];
+    public static readonly string[] Names = ["time-to-99", "lenet", "mlp", "overhead", "predict"];
 
     /// <summary>Result keys with the table's labels and number formats.</summary>
     public static readonly (string Key, string Label, string Format)[] Rows =
@@ -23,12 +23,15 @@ public static class Phases
         ("lenet_train_samples_per_s", "LeNet training, samples/s", "N0"),
         ("lenet_eval_samples_per_s", "LeNet evaluation, samples/s (best of 3)", "N0"),
         ("rss_epoch2_mb", "LeNet run: RSS after epoch 2, MB", "F0"),
+        ("rss_epoch10_mb", "LeNet run: RSS after epoch 10, MB", "F0"),
         ("rss_last_mb", "LeNet run: RSS after the last epoch, MB", "F0"),
         ("rss_growth_pct", "LeNet run: RSS growth from epoch 2 to the last, %", "F1"),
         ("lenet_peak_rss_mb", "LeNet run: peak RSS, MB", "F0"),
         ("mlp_epoch_s", "MLP training epoch, s (median)", "F3"),
         ("mlp_train_samples_per_s", "MLP training, samples/s", "N0"),
         ("trainer_overhead_pct", "Trainer over a bare loop doing the same work, % (median of 4 pairs)", "F1"),
+        ("predict_ms", "predict (PNG file → probabilities), ms per call", "F2"),
+        ("predict_rss_growth_pct", "RSS growth from call 1,000 to call 10,000 of predict, %", "F1"),
     ];
 
     static readonly MnistTrainingOptions Recipe = new();
@@ -40,6 +43,7 @@ public static class Phases
         "lenet" => LeNetRun(options, log),
         "mlp" => MlpRun(options, log),
         "overhead" => Overhead(options, log),
+        "predict" => PredictSoak(options, log),
         _ => throw new ArgumentException($"unknown phase '{phase}'; phases: {string.Join(", ", Names)}", nameof(phase)),
     };
 
@@ -107,10 +111,51 @@ public static class Phases
             ["lenet_train_samples_per_s"] = train.Count / Median(epochs),
             ["lenet_eval_samples_per_s"] = evaluation,
             ["rss_epoch2_mb"] = second,
+            ["rss_epoch10_mb"] = rss[Math.Min(9, rss.Count - 1)],
             ["rss_last_mb"] = rss[^1],
             ["rss_growth_pct"] = (rss[^1] / second - 1) * 100,
             ["lenet_peak_rss_mb"] = PeakRssMb(),
         };
+    }
+
+    /// <summary>10,000 predictions through the whole predict path (PNG decode, MNIST-style preparation, LeNet), RSS watched.</summary>
+    static Dictionary<string, double> PredictSoak(BenchOptions options, TextWriter log)
+    {
+        var folder = Directory.CreateTempSubdirectory("lenet-bench-").FullName;
+        try
+        {
+            using var test = new MNIST(options.DataRoot, train: false);
+            var model = Path.Combine(folder, "model.safetensors");
+            using (var net = new LeNet())
+                LeNetTorchSharp.Serialization.Safetensors.SaveModel(net, model, new ModelCard(ModelKind.LeNet, DatasetKind.Mnist, 0.1307, 0.3081).ToMetadata());
+            var images = Enumerable.Range(0, 10).Select(i =>
+            {
+                var path = Path.Combine(folder, $"digit{i}.png");
+                LeNetTorchSharp.Visualization.ImagePng.Save(test.Data[i], path, scale: 4);
+                return path;
+            }).ToArray();
+            using var predictor = LeNetTorchSharp.Inference.Predictor.Load(model);
+            double afterWarmUp = 0;
+            var clock = Stopwatch.StartNew();
+            for (var call = 1; call <= 10_000; call++)
+            {
+                using (var scope = NewDisposeScope())
+                    predictor.Predict(images[call % images.Length]);
+                if (call == 1_000)
+                {
+                    afterWarmUp = RssMb();
+                    clock.Restart();
+                }
+            }
+            var elapsed = clock.Elapsed.TotalMilliseconds / 9_000;
+            var end = RssMb();
+            log.WriteLine($"    RSS after 1,000 calls {afterWarmUp:F0} MB, after 10,000 {end:F0} MB, {elapsed:F2} ms per call");
+            return new() { ["predict_ms"] = elapsed, ["predict_rss_growth_pct"] = (end / afterWarmUp - 1) * 100 };
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     static Dictionary<string, double> MlpRun(BenchOptions options, TextWriter log)

@@ -1,6 +1,7 @@
 // Measures the library's training and evaluation speed and memory on real MNIST, through its public API
 // (MNIST, TensorDataLoader, Trainer), and prints a table.
-//   dotnet run -c Release --project bench/LeNet.TorchSharp.Bench -- [--data data/mnist] [--epochs 10] [--json out.json]
+//   dotnet run -c Release --project bench/LeNet.TorchSharp.Bench -- [--data data/mnist] [--epochs 20] [--json out.json]
+// The LeNet run (20 epochs by default) doubles as the memory soak: RSS after every epoch.
 //
 // Each measurement runs in a fresh child process (this program with --phase), so "time from process
 // start" and "peak RSS" describe one training run, not the whole benchmark. A whole epoch is the unit,
@@ -17,7 +18,7 @@ using LeNetTorchSharp.Native;
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 var options = new BenchOptions(
     Arg("--data", LeNetTorchSharp.Data.MNIST.DefaultRoot),
-    int.Parse(Arg("--epochs", "10"), CultureInfo.InvariantCulture));
+    int.Parse(Arg("--epochs", "20"), CultureInfo.InvariantCulture));
 
 if (args.Contains("--print-batch-size"))
 {
