@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LeNetTorchSharp.Data;
+using TorchSharp;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Training;
 using static TorchSharp.torch;
@@ -36,6 +37,9 @@ public static class Phases
 
     static readonly MnistTrainingOptions Recipe = new();
 
+    /// <summary>The device the trainer program would pick (CUDA when available).</summary>
+    static readonly Device Device = Devices.Select(DeviceChoice.Auto);
+
     /// <summary>Runs one phase in this process and returns its measurements.</summary>
     public static Dictionary<string, double> Run(string phase, BenchOptions options, TextWriter log) => phase switch
     {
@@ -67,10 +71,10 @@ public static class Phases
         var results = new Dictionary<string, double>();
         double? firstStep = null, timeTo99 = null, accuracy = null;
         manual_seed(Recipe.Seed);
-        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32);
-        using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
+        using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var model = new LeNet();
-        using var trainer = new Trainer(model, RecipeOptimizer, schedule: Recipe.Schedule);
+        using var trainer = new Trainer(model, RecipeOptimizer, Device, schedule: Recipe.Schedule);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: Recipe.Seed);
         trainer.Fit(loader, Recipe.Epochs, (epoch, result) =>
         {
@@ -91,10 +95,10 @@ public static class Phases
         var rss = new List<double>();
         var epochs = new List<double>();
         manual_seed(1);
-        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32);
-        using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
+        using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var model = new LeNet();
-        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 });
+        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 }, Device);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
@@ -162,9 +166,9 @@ public static class Phases
     {
         var epochs = new List<double>();
         manual_seed(1);
-        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, device: Device);
         using var model = new Mlp();
-        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 });
+        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 }, Device);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
         for (var epoch = 1; epoch <= 5; epoch++)
         {
@@ -177,7 +181,7 @@ public static class Phases
     /// <summary>The Trainer against the tutorial's loop written out by hand, same batches, epochs alternating.</summary>
     static Dictionary<string, double> Overhead(BenchOptions options, TextWriter log)
     {
-        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32);
+        using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
         // One unmeasured epoch of each warms up the JIT and libtorch's allocator; then the order alternates
         // (Trainer first, then bare first) so drift in the machine's speed falls on both sides alike.
         TrainerEpoch(train);
@@ -200,7 +204,7 @@ public static class Phases
     {
         manual_seed(1);
         using var model = new LeNet();
-        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 });
+        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 }, Device);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
         return trainer.TrainEpoch(loader).Elapsed.TotalSeconds;
     }
@@ -209,12 +213,13 @@ public static class Phases
     {
         manual_seed(1);
         using var model = new LeNet();
+        model.to(Device);
         using var optimizer = optim.SGD(model.parameters(), 0.01, momentum: Recipe.Momentum, nesterov: Recipe.Nesterov);
         using var criterion = nn.CrossEntropyLoss();
         using var generator = new Generator(1);
-        using var lossSum = zeros(1, ScalarType.Float64);
+        using var lossSum = zeros(1, ScalarType.Float64, Device);
         var clock = Stopwatch.StartNew();
-        using var order = randperm(train.Count, generator: generator);
+        using var order = randperm(train.Count, generator: generator).to(Device);
         long step = 0;
         for (long start = 0; start < train.Count; start += Recipe.BatchSize)
         {
