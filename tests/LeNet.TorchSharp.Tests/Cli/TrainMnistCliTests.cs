@@ -126,6 +126,27 @@ public class TrainMnistCliTests
     }
 
     [Test]
+    public void A_checkpoint_from_another_version_fails_in_one_line()
+    {
+        Train("--model", "mlp", "--no-plots");
+        var checkpoint = run.File("last.ckpt");
+        using (var zip = new System.IO.Compression.ZipArchive(File.Open(checkpoint, FileMode.Open), System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("checkpoint.json")!;
+            string json;
+            using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry("checkpoint.json").Open());
+            writer.Write(json.Replace("\"Version\":1", "\"Version\":7"));
+        }
+
+        var (exit, _, errors) = Run("--data", data.Path, "--no-download", "--epochs", "2", "--device", "cpu", "--resume", checkpoint);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Is.EqualTo(new[] { $"error: {checkpoint}: expected checkpoint version 1, found version 7 (written by another version of LeNet.TorchSharp)" }));
+    }
+
+    [Test]
     public void Asking_for_cuda_on_the_cpu_build_explains_the_build_switch()
     {
         if (TorchSharp.torch.cuda.is_available()) Assert.Ignore("this machine has CUDA");
