@@ -149,7 +149,7 @@ public static class Cli
                     if (task is null || task.IsFinished) task = context.AddTask($"epoch {epoch}", maxValue: p.Batches);
                     task.Value = p.Batch;
                     task.Description = string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {epoch}  loss {p.Loss:F4}  {p.Samples / Math.Max(p.Elapsed.TotalSeconds, 1e-9):N0} samples/s");
+                        $"epoch {epoch}  batch {p.Batch}/{p.Batches}  loss {p.Loss:F4}  {p.Samples / Math.Max(p.Elapsed.TotalSeconds, 1e-9):N0} samples/s");
                     if (p.Batch == p.Batches) task.StopTask();
                 });
             });
