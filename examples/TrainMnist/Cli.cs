@@ -26,7 +26,7 @@ public static class Cli
         var model = new Option<ModelKind>("--model") { Description = "lenet or mlp", DefaultValueFactory = _ => defaults.Model };
         var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => "mnist" };
         dataset.AcceptOnlyFromAmong("mnist", "fashion-mnist");
-        var recipe = new Option<string>("--recipe") { Description = "fast: the default recipe (SGD + Nesterov, one-cycle lr, MNIST statistics); tutorial: plain SGD lr 0.01, normalization (0.5, 0.5)", DefaultValueFactory = _ => "fast" };
+        var recipe = new Option<string>("--recipe") { Description = "fast: the default recipe (SGD + Nesterov, one-cycle lr peaking at 0.1, batch 128, MNIST statistics); tutorial: plain SGD lr 0.01, batch 64, normalization (0.5, 0.5)", DefaultValueFactory = _ => "fast" };
         recipe.AcceptOnlyFromAmong("fast", "tutorial");
         var epochs = new Option<int?>("--epochs") { Description = $"total epochs [default: {defaults.Epochs}]" };
         var batchSize = new Option<int?>("--batch-size") { Description = $"samples per step [default: {defaults.BatchSize}]" };

@@ -19,14 +19,15 @@ public sealed record MnistTrainingOptions
     /// <summary>Total epochs of the run (after a resume, the epochs already done count).</summary>
     public int Epochs { get; init; } = 5;
 
-    /// <summary>Samples per step.</summary>
-    public int BatchSize { get; init; } = 64;
+    /// <summary>Samples per step. 128 rather than the tutorial's 64: 16% (LeNet) to 28% (MLP) less time per
+    /// epoch on a 2-core CPU for the same accuracy (bench, steps interleaved).</summary>
+    public int BatchSize { get; init; } = 128;
 
     /// <summary>Update rule.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
     /// <summary>Peak learning rate.</summary>
-    public double LearningRate { get; init; } = 0.05;
+    public double LearningRate { get; init; } = 0.1;
 
     /// <summary>Momentum for SGD and RMSprop.</summary>
     public double Momentum { get; init; } = 0.9;
@@ -85,9 +86,10 @@ public sealed record MnistTrainingOptions
     [JsonIgnore]
     public MnistResources Resources => Dataset.Resources();
 
-    /// <summary>The tutorial's plain recipe: SGD, lr 0.01, no momentum, constant rate, (0.5, 0.5) normalization.</summary>
+    /// <summary>The tutorial's plain recipe: SGD, lr 0.01, no momentum, constant rate, batch 64, (0.5, 0.5) normalization.</summary>
     public static MnistTrainingOptions Tutorial => new()
     {
+        BatchSize = 64,
         Optimizer = OptimizerKind.Sgd,
         LearningRate = 0.01,
         Momentum = 0,

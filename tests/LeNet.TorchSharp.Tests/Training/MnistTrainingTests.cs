@@ -53,7 +53,7 @@ public class MnistTrainingTests
         var output = new StringWriter();
         var report = MnistTraining.Run(new MnistTrainingOptions { DryRun = true, DataRoot = root, SavePath = temp.File("model.bin") }, output);
         Assert.That(report.Epochs, Is.Empty);
-        Assert.That(output.ToString(), Does.Contain("dry run: one batch of 64, loss "));
+        Assert.That(output.ToString(), Does.Contain("dry run: one batch of 128, loss "));
         Assert.That(Directory.GetFiles(temp.Path), Is.Empty);
     }
 
