@@ -214,7 +214,7 @@ public static class Phases
             bareTime.Start();
             using (var scope = NewDisposeScope())
             {
-                optimizer.zero_grad();
+                bareModel.zero_grad(); // set to none, as the Trainer does
                 var loss = criterion.forward(bareModel.forward(batch.Images), batch.Labels);
                 loss.backward();
                 optimizer.step();
