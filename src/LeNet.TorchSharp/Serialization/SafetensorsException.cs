@@ -7,4 +7,7 @@ public sealed class SafetensorsException(string path, string problem, Exception?
 {
     /// <summary>The offending file.</summary>
     public string Path { get; } = path;
+
+    /// <summary>What is wrong, without the file name.</summary>
+    public string Problem { get; } = problem;
 }

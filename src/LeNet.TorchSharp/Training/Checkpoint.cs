@@ -100,11 +100,9 @@ public static class Checkpoint
         var header = ReadHeader(zip, path);
         try
         {
-            var model = Verified(zip, header, "model.safetensors", path);
             var optimizer = Verified(zip, header, "optimizer.bin", path);
             var rngBytes = Verified(zip, header, "rng.safetensors", path);
-            using (var weights = Safetensors.Load(model, path))
-                Safetensors.CopyInto(trainer.Model, weights.Tensors, path);
+            LoadModel(zip, header, trainer.Model, path);
             using (var reader = new BinaryReader(new MemoryStream(optimizer)))
                 Helper(trainer, path).load_state_dict(reader);
             using var rng = Safetensors.Load(rngBytes, path);
@@ -113,7 +111,7 @@ public static class Checkpoint
         }
         catch (SafetensorsException e)
         {
-            throw new CheckpointException(path, e.Message[(path.Length + 2)..], e);
+            throw new CheckpointException(path, e.Problem, e);
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException or OverflowException)
         {
@@ -130,6 +128,13 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(model);
         using var zip = Open(path);
         var header = ReadHeader(zip, path);
+        LoadModel(zip, header, model, path);
+        return header.State;
+    }
+
+    /// <summary>The verified <c>model.safetensors</c> entry, copied into <paramref name="model"/>; its problems reported as the checkpoint's.</summary>
+    static void LoadModel(ZipArchive zip, Header header, nn.Module model, string path)
+    {
         try
         {
             using var weights = Safetensors.Load(Verified(zip, header, "model.safetensors", path), path);
@@ -137,9 +142,8 @@ public static class Checkpoint
         }
         catch (SafetensorsException e)
         {
-            throw new CheckpointException(path, e.Message[(path.Length + 2)..], e);
+            throw new CheckpointException(path, e.Problem, e);
         }
-        return header.State;
     }
 
     static OptimizerHelper Helper(Trainer trainer, string path) =>
