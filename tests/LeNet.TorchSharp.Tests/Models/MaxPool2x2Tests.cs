@@ -1,0 +1,104 @@
+using LeNetTorchSharp.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchF = TorchSharp.torch.nn.functional;
+
+namespace LeNetTorchSharp.Tests.Models;
+
+/// <summary>The library's 2x2 max pool against libtorch's <c>max_pool2d</c>: same values, same gradients, bit for bit.</summary>
+public class MaxPool2x2Tests
+{
+    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    static (Tensor Output, Tensor Grad) PoolAndGrad(Func<Tensor, Tensor> pool, Tensor input, Tensor weights)
+    {
+        var x = input.clone().requires_grad_(true);
+        var output = pool(x);
+        // A weighted sum, so that each output's gradient is different and a misrouted one shows.
+        (output * weights).sum().backward();
+        return (output.detach(), x.grad!);
+    }
+
+    static void AssertSameAsLibtorch(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var outputShape = TorchF.max_pool2d(input, [2, 2]).shape;
+        var weights = randn(outputShape, generator: new Generator(7));
+        var (expected, expectedGrad) = PoolAndGrad(x => TorchF.max_pool2d(x, [2, 2]), input, weights);
+        var (actual, actualGrad) = PoolAndGrad(x => Functional.max_pool2d(x, 2), input, weights);
+        Assert.That(actual.shape, Is.EqualTo(expected.shape));
+        Assert.That(Same(actual, expected), Is.True, "values");
+        Assert.That(Same(actualGrad, expectedGrad), Is.True, "gradients");
+    }
+
+    [TestCase(128, 6, 28, 28)]
+    [TestCase(4, 16, 10, 10)]
+    [TestCase(2, 3, 7, 9)]
+    [TestCase(1, 1, 2, 2)]
+    public void Values_and_gradients_equal_libtorch_max_pool2d(long n, long c, long h, long w)
+    {
+        manual_seed(1);
+        Assert.That(MaxPool2x2.Handles(randn(n, c, h, w)), Is.True, "takes the fast path");
+        AssertSameAsLibtorch(randn(n, c, h, w));
+    }
+
+    [Test]
+    public void Ties_send_the_gradient_to_the_first_maximum_in_the_window_as_libtorch_does()
+    {
+        manual_seed(2);
+        // Small integers after a ReLU: most windows hold equal maxima, many all zeros.
+        AssertSameAsLibtorch(randint(-2, 3, [8, 4, 12, 12]).to(ScalarType.Float32).relu());
+        AssertSameAsLibtorch(zeros(2, 2, 4, 4));
+    }
+
+    [Test]
+    public void An_unbatched_CxHxW_input_pools_like_libtorch()
+    {
+        manual_seed(3);
+        AssertSameAsLibtorch(randn(6, 28, 28));
+    }
+
+    [Test]
+    public void Float64_pools_like_libtorch()
+    {
+        manual_seed(4);
+        AssertSameAsLibtorch(randn(2, 3, 8, 8, ScalarType.Float64));
+    }
+
+    [Test]
+    public void A_window_holding_NaN_outputs_NaN_as_libtorch_does()
+    {
+        var input = arange(16, ScalarType.Float32).reshape(1, 1, 4, 4);
+        input[0, 0, 1, 0] = tensor(float.NaN);
+        using var output = Functional.max_pool2d(input, 2);
+        using var expected = TorchF.max_pool2d(input, [2, 2]);
+        Assert.That(output[0, 0, 0, 0].isnan().item<bool>(), Is.True);
+        Assert.That(expected[0, 0, 0, 0].isnan().item<bool>(), Is.True);
+        Assert.That(Same(output.flatten()[1..], expected.flatten()[1..]), Is.True, "the windows without NaN");
+    }
+
+    [Test]
+    public void Under_no_grad_the_output_needs_no_gradient()
+    {
+        using var x = randn(2, 6, 28, 28, requires_grad: true);
+        using var _ = no_grad();
+        using var output = Functional.max_pool2d(x, 2);
+        Assert.That(output.requires_grad, Is.False);
+    }
+
+    [Test]
+    public void Integer_tensors_and_other_windows_go_to_libtorch()
+    {
+        Assert.That(MaxPool2x2.Handles(ones(1, 1, 4, 4, ScalarType.Int64)), Is.False);
+        Assert.That(MaxPool2x2.Handles(ones(1, 1, 1, 4)), Is.False, "too small: libtorch's error");
+        Assert.That(MaxPool2x2.Handles(ones(4, 4)), Is.False, "rank 2: libtorch's error");
+        using var pooled = Functional.max_pool2d(arange(81, ScalarType.Float32).reshape(1, 1, 9, 9), 3);
+        Assert.That(pooled.flatten().data<float>().ToArray(), Is.EqualTo(new float[] { 20, 23, 26, 47, 50, 53, 74, 77, 80 }));
+    }
+
+    [Test]
+    public void A_too_small_input_gets_libtorchs_error()
+    {
+        Assert.That(() => Functional.max_pool2d(ones(1, 1, 1, 4), 2), Throws.Exception);
+    }
+}
