@@ -28,7 +28,7 @@ public static class Phases
         ("rss_last_mb", "LeNet run: RSS after the last epoch, MB", "F0"),
         ("rss_growth_pct", "LeNet run: RSS growth from epoch 2 to the last, %", "F1"),
         ("lenet_peak_rss_mb", "LeNet run: peak RSS, MB", "F0"),
-        ("mlp_epoch_s", "MLP training epoch, s (median)", "F3"),
+        ("mlp_epoch_s", "MLP training epoch, s (median of 10)", "F3"),
         ("mlp_train_samples_per_s", "MLP training, samples/s", "N0"),
         ("trainer_overhead_pct", "Trainer over a bare loop doing the same work, % (2 epochs, steps interleaved)", "F1"),
         ("predict_ms", "predict (PNG file → probabilities), ms per call", "F2"),
@@ -170,7 +170,7 @@ public static class Phases
         using var model = new Mlp();
         using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 }, Device);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
-        for (var epoch = 1; epoch <= 5; epoch++)
+        for (var epoch = 1; epoch <= 10; epoch++)
         {
             epochs.Add(trainer.TrainEpoch(loader).Elapsed.TotalSeconds);
             log.WriteLine($"    epoch {epoch}: {epochs[^1]:F3}s");
