@@ -1,3 +1,4 @@
+using TorchSharp;
 using LeNetTorchSharp.Data;
 using static TorchSharp.torch;
 
@@ -12,6 +13,20 @@ public class TransformTests
         using var resized = new Resize(32).Apply(images);
         Assert.That(resized.shape, Is.EqualTo(new long[] { 3, 1, 32, 32 }));
         Assert.That(resized.sub(0.25f).abs().max().item<float>(), Is.LessThan(1e-6f));
+    }
+
+    [Test]
+    public void Resize_of_a_batch_matches_libtorch_bilinear_on_each_image_alone_to_float_rounding()
+    {
+        manual_seed(5);
+        using var images = rand(4, 3, 28, 28);
+        using var resized = new Resize(32).Apply(images);
+        Assert.That(resized.shape, Is.EqualTo(new long[] { 4, 3, 32, 32 }));
+        for (var i = 0; i < 4; i++)
+        {
+            using var alone = nn.functional.interpolate(images[i..(i + 1)], [32, 32], mode: InterpolationMode.Bilinear, align_corners: false);
+            Assert.That((resized[i..(i + 1)] - alone).abs().max().item<float>(), Is.LessThan(1e-6f), $"image {i}");
+        }
     }
 
     [Test]
