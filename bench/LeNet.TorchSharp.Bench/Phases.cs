@@ -21,6 +21,7 @@ public static class Phases
         ("final_accuracy_pct", "LeNet, default recipe: final test accuracy, %", "F2"),
         ("time_to_99_peak_rss_mb", "LeNet, default recipe: peak RSS of the run, MB", "F0"),
         ("lenet_epoch_s", "LeNet training epoch, s (median)", "F2"),
+        ("lenet_epoch_best_s", "LeNet training epoch, s (fastest)", "F2"),
         ("lenet_train_samples_per_s", "LeNet training, samples/s", "N0"),
         ("lenet_eval_samples_per_s", "LeNet evaluation, samples/s (best of 3)", "N0"),
         ("rss_epoch2_mb", "LeNet run: RSS after epoch 2, MB", "F0"),
@@ -29,6 +30,7 @@ public static class Phases
         ("rss_growth_pct", "LeNet run: RSS growth from epoch 2 to the last, %", "F1"),
         ("lenet_peak_rss_mb", "LeNet run: peak RSS, MB", "F0"),
         ("mlp_epoch_s", "MLP training epoch, s (median of 10)", "F3"),
+        ("mlp_epoch_best_s", "MLP training epoch, s (fastest of 10)", "F3"),
         ("mlp_train_samples_per_s", "MLP training, samples/s", "N0"),
         ("trainer_overhead_pct", "Trainer over a bare loop doing the same work, % (2 epochs, steps interleaved)", "F1"),
         ("predict_ms", "predict (PNG file → probabilities), ms per call", "F2"),
@@ -112,6 +114,8 @@ public static class Phases
         return new()
         {
             ["lenet_epoch_s"] = Median(epochs),
+            // The fastest epoch is what the code does when the shared host leaves this VM alone; the median is typical.
+            ["lenet_epoch_best_s"] = epochs.Min(),
             ["lenet_train_samples_per_s"] = train.Count / Median(epochs),
             ["lenet_eval_samples_per_s"] = evaluation,
             ["rss_epoch2_mb"] = second,
@@ -175,7 +179,7 @@ public static class Phases
             epochs.Add(trainer.TrainEpoch(loader).Elapsed.TotalSeconds);
             log.WriteLine($"    epoch {epoch}: {epochs[^1]:F3}s");
         }
-        return new() { ["mlp_epoch_s"] = Median(epochs), ["mlp_train_samples_per_s"] = train.Count / Median(epochs) };
+        return new() { ["mlp_epoch_s"] = Median(epochs), ["mlp_epoch_best_s"] = epochs.Min(), ["mlp_train_samples_per_s"] = train.Count / Median(epochs) };
     }
 
     /// <summary>
