@@ -69,7 +69,8 @@ public sealed class TensorDataLoader : IDisposable
     public IEnumerable<Batch> Epoch()
     {
         // Drawn on the CPU generator (CUDA generators differ), then moved once per epoch.
-        using var order = Shuffle ? randperm(Count, generator: generator).to(labels.device) : null;
+        using var permutation = Shuffle ? randperm(Count, generator: generator) : null;
+        using var order = permutation?.to(labels.device);
         for (long start = 0; start < Count; start += BatchSize)
         {
             var length = Math.Min(BatchSize, Count - start);
