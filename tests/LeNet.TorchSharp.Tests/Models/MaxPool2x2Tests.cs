@@ -8,7 +8,11 @@ namespace LeNetTorchSharp.Tests.Models;
 /// <summary>The library's 2x2 max pool against libtorch's <c>max_pool2d</c>: same values, same gradients, bit for bit.</summary>
 public class MaxPool2x2Tests
 {
-    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    // Equal bit for bit: NaN where the other has NaN, and the same sign on zeros.
+    static bool Same(Tensor a, Tensor b) =>
+        a.shape.SequenceEqual(b.shape)
+        && (a.eq(b) | (a.isnan() & b.isnan())).all().item<bool>()
+        && a.signbit().eq(b.signbit()).all().item<bool>();
 
     static (Tensor Output, Tensor Grad) PoolAndGrad(Func<Tensor, Tensor> pool, Tensor input, Tensor weights)
     {
@@ -31,9 +35,13 @@ public class MaxPool2x2Tests
         Assert.That(Same(actualGrad, expectedGrad), Is.True, "gradients");
     }
 
+    // Rows of 14, 5, 4, 8 windows (whole blocks of four and a last block overlapping the one before),
+    // and rows of 3 and 1 windows (one window at a time); even and odd sizes.
     [TestCase(128, 6, 28, 28)]
     [TestCase(4, 16, 10, 10)]
     [TestCase(2, 3, 7, 9)]
+    [TestCase(1, 2, 4, 17)]
+    [TestCase(2, 5, 6, 7)]
     [TestCase(1, 1, 2, 2)]
     public void Values_and_gradients_equal_libtorch_max_pool2d(long n, long c, long h, long w)
     {
@@ -59,37 +67,60 @@ public class MaxPool2x2Tests
     }
 
     [Test]
-    public void Float64_pools_like_libtorch()
+    public void A_non_contiguous_input_pools_like_libtorch()
     {
         manual_seed(4);
+        var transposed = randn(2, 3, 12, 10).transpose(2, 3);
+        Assert.That(transposed.is_contiguous(), Is.False);
+        AssertSameAsLibtorch(transposed);
+    }
+
+    [Test]
+    public void Float64_goes_to_libtorch()
+    {
+        manual_seed(4);
+        Assert.That(MaxPool2x2.Handles(randn(2, 3, 8, 8, ScalarType.Float64)), Is.False);
         AssertSameAsLibtorch(randn(2, 3, 8, 8, ScalarType.Float64));
     }
 
-    [Test]
-    public void A_window_holding_NaN_outputs_NaN_as_libtorch_does()
+    [TestCase(28)]
+    [TestCase(10)]
+    [TestCase(6)]
+    public void Windows_holding_NaN_or_minus_infinity_pool_and_route_gradients_as_libtorch_does(long size)
     {
-        var input = arange(16, ScalarType.Float32).reshape(1, 1, 4, 4);
-        input[0, 0, 1, 0] = tensor(float.NaN);
-        using var output = Functional.max_pool2d(input, 2);
-        using var expected = TorchF.max_pool2d(input, [2, 2]);
-        Assert.That(output[0, 0, 0, 0].isnan().item<bool>(), Is.True);
-        Assert.That(expected[0, 0, 0, 0].isnan().item<bool>(), Is.True);
-        Assert.That(Same(output.flatten()[1..], expected.flatten()[1..]), Is.True, "the windows without NaN");
+        manual_seed(5);
+        // NaN takes over the maximum and a later NaN takes it again; all -inf keeps the first element.
+        var input = randn(16, 4, size, size);
+        input = where(rand(input.shape) < 0.2, full_like(input, float.NaN), input);
+        input = where(rand(input.shape) < 0.3, full_like(input, float.NegativeInfinity), input);
+        AssertSameAsLibtorch(input);
     }
 
     [Test]
-    public void Under_no_grad_the_output_needs_no_gradient()
+    public void The_kernel_rejects_spans_that_are_not_whole_planes()
+    {
+        Assert.That(() => MaxPool2x2Kernel.Forward(new float[10], new float[2], 2, 2),
+            Throws.ArgumentException.With.Message.Contains("found 10 input and 2 output elements"));
+        Assert.That(() => MaxPool2x2Kernel.Backward(new float[8], new float[2], new float[4], 2, 2),
+            Throws.ArgumentException.With.Message.Contains("gradInput holds 4 elements"));
+    }
+
+    [Test]
+    public void Under_no_grad_the_output_needs_no_gradient_and_has_libtorchs_values()
     {
         using var x = randn(2, 6, 28, 28, requires_grad: true);
         using var _ = no_grad();
         using var output = Functional.max_pool2d(x, 2);
+        using var expected = TorchF.max_pool2d(x, [2, 2]);
         Assert.That(output.requires_grad, Is.False);
+        Assert.That(Same(output, expected), Is.True);
     }
 
     [Test]
     public void Integer_tensors_and_other_windows_go_to_libtorch()
     {
         Assert.That(MaxPool2x2.Handles(ones(1, 1, 4, 4, ScalarType.Int64)), Is.False);
+        Assert.That(MaxPool2x2.Handles(ones(1, 1, 4, 4, ScalarType.Float16)), Is.False);
         Assert.That(MaxPool2x2.Handles(ones(1, 1, 1, 4)), Is.False, "too small: libtorch's error");
         Assert.That(MaxPool2x2.Handles(ones(4, 4)), Is.False, "rank 2: libtorch's error");
         using var pooled = Functional.max_pool2d(arange(81, ScalarType.Float32).reshape(1, 1, 9, 9), 3);
