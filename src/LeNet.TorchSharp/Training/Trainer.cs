@@ -41,6 +41,17 @@ public sealed class Trainer : IDisposable
     /// <summary>Optimizer steps taken so far (restored by <see cref="Checkpoint.Load"/>).</summary>
     public long StepsTaken { get; internal set; }
 
+    /// <summary>
+    /// Steps between young-generation garbage collections. A step leaves small finalizable objects behind
+    /// that TorchSharp creates outside any dispose scope (about 40 a step for the MLP, each holding a little
+    /// native memory). Until the collector runs they sit scattered through the native heap, so freed batch
+    /// memory cannot be reused and the heap grows: the MLP's RSS climbed 300 MB an epoch, to 1.1 GB, because
+    /// the collector, which sees only the small managed objects, first ran in the fourth epoch. A gen-0
+    /// collection every 100 steps keeps RSS flat (+100 MB over the dataset, measured) for about 1.5 ms per
+    /// collection: 6 ms of a 0.3-0.5 s MLP epoch. Every 50 steps kept 40 MB less but cost twice the pauses.
+    /// </summary>
+    internal const int CollectEvery = 100;
+
     readonly LrSchedule schedule;
     LRScheduler? scheduler;
 
@@ -143,6 +154,7 @@ public sealed class Trainer : IDisposable
             }
             batches++;
             samples += size;
+            if (batches % CollectEvery == 0) GC.Collect(0);
             if (batches % LogEvery == 0 || batches == loader.BatchCount)
             {
                 mean = lossSum.item<double>() / samples;
