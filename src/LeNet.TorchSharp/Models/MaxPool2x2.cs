@@ -56,11 +56,21 @@ internal sealed class MaxPool2x2 : autograd.SingleTensorFunction<MaxPool2x2>
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var input = ctx.get_saved_variables()[0];
+        // Under create_graph (a gradient penalty, say) the gradient must itself be differentiable with
+        // respect to gradOutput, and the kernel's is not: let libtorch's pooling, same values, build it.
+        if (is_grad_enabled()) return [DifferentiableGradient(input, gradOutput)];
         using var grad = gradOutput.contiguous();
         // The kernel writes every element of every window; with an odd size, a row or column is in none.
         var gradInput = Height(input) % 2 == 0 && Width(input) % 2 == 0 ? empty_like(input) : zeros_like(input);
         MaxPool2x2Kernel.Backward(Floats(input), Floats(grad), Floats(gradInput), Height(input), Width(input));
         return [gradInput];
+    }
+
+    static Tensor DifferentiableGradient(Tensor input, Tensor gradOutput)
+    {
+        using var x = input.detach().requires_grad_(true);
+        using var pooled = nn.functional.max_pool2d(x, [2, 2]);
+        return autograd.grad([pooled], [x], [gradOutput], create_graph: true)[0];
     }
 
     static int Height(Tensor t) => (int)t.shape[^2];

@@ -106,6 +106,26 @@ public class MaxPool2x2Tests
     }
 
     [Test]
+    public void A_gradient_penalty_through_the_pool_differentiates_like_libtorchs()
+    {
+        // create_graph: the pool's gradient is differentiated again, with respect to what feeds gradOutput.
+        manual_seed(6);
+        var input = randn(2, 3, 8, 8);
+        Tensor PenaltyGrad(Func<Tensor, Tensor> pool)
+        {
+            var x = input.clone().requires_grad_(true);
+            var weights = randn(2, 3, 4, 4, generator: new Generator(8)).requires_grad_(true);
+            var grad = autograd.grad([(pool(x * x) * weights).sum()], [x], retain_graph: true, create_graph: true)[0];
+            // allow_unused: a gradient cut off from the weights fails the assertion, not the test host.
+            return autograd.grad([grad.pow(2).sum()], [weights], allow_unused: true)[0];
+        }
+        var expected = PenaltyGrad(x => TorchF.max_pool2d(x, [2, 2]));
+        var actual = PenaltyGrad(x => Functional.max_pool2d(x, 2));
+        Assert.That(actual.IsInvalid, Is.False, "the penalty does not reach the weights");
+        Assert.That(Same(actual, expected), Is.True);
+    }
+
+    [Test]
     public void Under_no_grad_the_output_needs_no_gradient_and_has_libtorchs_values()
     {
         using var x = randn(2, 6, 28, 28, requires_grad: true);
