@@ -98,6 +98,8 @@ public sealed class Trainer : IDisposable
         Optimizer.step();
         if (schedule.PerBatch) scheduler?.step();
         StepsTaken++;
+        // Here rather than in TrainEpoch, so that a loop of the caller's own over Step is covered too.
+        if (StepsTaken % CollectEvery == 0) GC.Collect(0);
         return loss.detach().MoveToOuterDisposeScope();
     }
 
@@ -154,7 +156,6 @@ public sealed class Trainer : IDisposable
             }
             batches++;
             samples += size;
-            if (batches % CollectEvery == 0) GC.Collect(0);
             if (batches % LogEvery == 0 || batches == loader.BatchCount)
             {
                 mean = lossSum.item<double>() / samples;

@@ -72,6 +72,19 @@ public class TrainerTests
         Assert.That(GC.CollectionCount(0) - before, Is.GreaterThanOrEqualTo(3));
     }
 
+    [Test]
+    public void A_loop_of_the_callers_own_over_Step_collects_as_often()
+    {
+        manual_seed(0);
+        using var model = new Mlp(hidden: [8]);
+        using var trainer = new Trainer(model);
+        var (x, y) = Separable(1, seed: 3);
+        var before = GC.CollectionCount(0);
+        for (var step = 0; step < 3 * Trainer.CollectEvery; step++)
+            using (NewDisposeScope()) trainer.Step(x, y);
+        Assert.That(GC.CollectionCount(0) - before, Is.GreaterThanOrEqualTo(3));
+    }
+
     [TestCase(OptimizerKind.Sgd)]
     [TestCase(OptimizerKind.Adam)]
     [TestCase(OptimizerKind.RMSprop)]
