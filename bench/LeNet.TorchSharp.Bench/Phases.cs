@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using LeNetTorchSharp.Data;
-using TorchSharp;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Training;
+using TorchSharp;
+using TrainMnist;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Bench;
@@ -37,10 +38,21 @@ public static class Phases
         ("predict_rss_growth_pct", "RSS growth from call 1,000 to call 10,000 of predict, %", "F1"),
     ];
 
-    static readonly MnistTrainingOptions Recipe = new();
+    static readonly Recipe Recipe = Recipe.Fast;
 
     /// <summary>The device the trainer program would pick (CUDA when available).</summary>
     static readonly Device Device = Devices.Select(DeviceChoice.Auto);
+
+    /// <summary>The recipe's optimizer at a constant learning rate: what the speed phases time, as the PyTorch peer does.</summary>
+    static readonly Recipe ConstantRate = Recipe with { LearningRate = 0.01, Schedule = ScheduleKind.Constant };
+
+    /// <summary>A model of <paramref name="kind"/> on the benchmark's device, with a trainer for <paramref name="recipe"/>.</summary>
+    static Trainer NewTrainer(nn.Module<Tensor, Tensor> model, Recipe recipe, int epochs, int batchesPerEpoch)
+    {
+        model.to(Device);
+        var optimizer = recipe.CreateOptimizer(model.parameters());
+        return new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, epochs, batchesPerEpoch)) { SchedulerInterval = recipe.SchedulerInterval };
+    }
 
     /// <summary>Runs one phase in this process and returns its measurements.</summary>
     public static Dictionary<string, double> Run(string phase, BenchOptions options, TextWriter log) => phase switch
@@ -65,8 +77,6 @@ public static class Phases
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    static OptimizerSettings RecipeOptimizer => new(Recipe.Optimizer, Recipe.LearningRate, Recipe.Momentum, Recipe.Nesterov, Recipe.WeightDecay);
-
     /// <summary>The trainer program's default run: LeNet, the default recipe, from process start.</summary>
     static Dictionary<string, double> TimeTo99(BenchOptions options, TextWriter log)
     {
@@ -76,11 +86,13 @@ public static class Phases
         using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var model = new LeNet();
-        using var trainer = new Trainer(model, RecipeOptimizer, Device, schedule: Recipe.Schedule);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: Recipe.Seed);
-        trainer.Fit(loader, Recipe.Epochs, (epoch, result) =>
+        using var testLoader = new TensorDataLoader(test, 256, shuffle: false);
+        var epochs = new RunOptions().Epochs;
+        using var trainer = NewTrainer(model, Recipe, epochs, loader.Count);
+        trainer.Fit(loader, epochs, (epoch, result) =>
         {
-            accuracy = trainer.Evaluate(test).Accuracy;
+            accuracy = trainer.Evaluate(testLoader).Accuracy;
             log.WriteLine($"    epoch {epoch}: {result.Elapsed.TotalSeconds:F2}s, test accuracy {accuracy * 100:F2}%");
             if (timeTo99 is null && accuracy >= 0.99) timeTo99 = SinceProcessStart();
         }, _ => firstStep ??= SinceProcessStart());
@@ -100,8 +112,9 @@ public static class Phases
         using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var model = new LeNet();
-        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 }, Device);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        using var testLoader = new TensorDataLoader(test, 256, shuffle: false);
+        using var trainer = NewTrainer(model, ConstantRate, options.Epochs, loader.Count);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var result = trainer.TrainEpoch(loader);
@@ -109,7 +122,7 @@ public static class Phases
             rss.Add(RssMb());
             log.WriteLine($"    epoch {epoch}: {result.Elapsed.TotalSeconds:F2}s, {result.SamplesPerSecond:N0} samples/s, RSS {rss[^1]:F0} MB");
         }
-        var evaluation = Enumerable.Range(0, 3).Select(_ => trainer.Evaluate(test).SamplesPerSecond).Max();
+        var evaluation = Enumerable.Range(0, 3).Select(_ => trainer.Evaluate(testLoader).SamplesPerSecond).Max();
         var second = rss[Math.Min(1, rss.Count - 1)];
         return new()
         {
@@ -135,11 +148,11 @@ public static class Phases
             using var test = new MNIST(options.DataRoot, train: false);
             var model = Path.Combine(folder, "model.safetensors");
             using (var net = new LeNet())
-                LeNetTorchSharp.Serialization.Safetensors.SaveModel(net, model, new ModelCard(ModelKind.LeNet, DatasetKind.Mnist, 0.1307, 0.3081).ToMetadata());
+                LeNetTorchSharp.Serialization.Safetensors.SaveModel(net, model, Recipe.Card.ToMetadata());
             var images = Enumerable.Range(0, 10).Select(i =>
             {
                 var path = Path.Combine(folder, $"digit{i}.png");
-                LeNetTorchSharp.Visualization.ImagePng.Save(test.Data[i], path, scale: 4);
+                LeNetTorchSharp.Plots.ImagePng.Save(test.Data[i], path, scale: 4);
                 return path;
             }).ToArray();
             using var predictor = LeNetTorchSharp.Inference.Predictor.Load(model);
@@ -172,8 +185,8 @@ public static class Phases
         manual_seed(1);
         using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, device: Device);
         using var model = new Mlp();
-        using var trainer = new Trainer(model, RecipeOptimizer with { LearningRate = 0.01 }, Device);
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        using var trainer = NewTrainer(model, ConstantRate, 10, loader.Count);
         for (var epoch = 1; epoch <= 10; epoch++)
         {
             epochs.Add(trainer.TrainEpoch(loader).Elapsed.TotalSeconds);
@@ -195,34 +208,34 @@ public static class Phases
         manual_seed(1);
         using var bareModel = new LeNet();
         bareModel.to(Device);
-        using var trainer = new Trainer(trainerModel, RecipeOptimizer with { LearningRate = 0.01 }, Device);
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        using var trainer = NewTrainer(trainerModel, ConstantRate, 2, loader.Count);
         using var optimizer = optim.SGD(bareModel.parameters(), 0.01, momentum: Recipe.Momentum, nesterov: Recipe.Nesterov);
         using var criterion = nn.CrossEntropyLoss();
         using var trainerLoss = zeros(1, ScalarType.Float64, Device);
         using var bareLoss = zeros(1, ScalarType.Float64, Device);
-        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
         var (trainerTime, bareTime) = (new Stopwatch(), new Stopwatch());
         long step = 0;
 
-        void TrainerStep(Batch batch)
+        void TrainerStep(Tensor images, Tensor labels)
         {
             trainerTime.Start();
             using (var scope = NewDisposeScope())
-                trainerLoss.add_(trainer.Step(batch.Images, batch.Labels), alpha: batch.Size);
+                trainerLoss.add_(trainer.Step(images, labels), alpha: images.shape[0]);
             if (step % trainer.LogEvery == 0) trainerLoss.item<double>();
             trainerTime.Stop();
         }
 
-        void BareStep(Batch batch)
+        void BareStep(Tensor images, Tensor labels)
         {
             bareTime.Start();
             using (var scope = NewDisposeScope())
             {
                 bareModel.zero_grad(); // set to none, as the Trainer does
-                var loss = criterion.forward(bareModel.forward(batch.Images), batch.Labels);
+                var loss = criterion.call(bareModel.call(images), labels);
                 loss.backward();
                 optimizer.step();
-                bareLoss.add_(loss.detach(), alpha: batch.Size);
+                bareLoss.add_(loss.detach(), alpha: images.shape[0]);
             }
             if (step % trainer.LogEvery == 0) bareLoss.item<double>();
             bareTime.Stop();
@@ -230,13 +243,12 @@ public static class Phases
 
         for (var epoch = 0; epoch < 2; epoch++)
         {
-            foreach (var batch in loader.Epoch())
-                using (batch)
-                {
-                    step++;
-                    if (step % 2 == 0) { TrainerStep(batch); BareStep(batch); }
-                    else { BareStep(batch); TrainerStep(batch); }
-                }
+            foreach (var (images, labels) in loader)
+            {
+                step++;
+                if (step % 2 == 0) { TrainerStep(images, labels); BareStep(images, labels); }
+                else { BareStep(images, labels); TrainerStep(images, labels); }
+            }
             log.WriteLine($"    after epoch {epoch + 1}: Trainer {trainerTime.Elapsed.TotalSeconds:F2}s, bare loop {bareTime.Elapsed.TotalSeconds:F2}s");
         }
         return new() { ["trainer_overhead_pct"] = (trainerTime.Elapsed.TotalSeconds / bareTime.Elapsed.TotalSeconds - 1) * 100 };

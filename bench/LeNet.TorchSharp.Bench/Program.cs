@@ -23,7 +23,7 @@ var options = new BenchOptions(
 if (args.Contains("--print-batch-size"))
 {
     // For compare.sh: the PyTorch peer runs with the same batch size as the default recipe.
-    Console.WriteLine(new LeNetTorchSharp.Training.MnistTrainingOptions().BatchSize);
+    Console.WriteLine(TrainMnist.Recipe.Fast.BatchSize);
     return 0;
 }
 

@@ -12,8 +12,8 @@ foreach (var (name, p) in lenet.named_parameters())
     Console.WriteLine($"{name,-12} [{string.Join(", ", p.shape)}]");
 Console.WriteLine();
 
-using (var output = lenet.forward(randn(1, 1, 32, 32)))
-    Console.WriteLine($"forward(randn(1, 1, 32, 32)) -> [{string.Join(", ", output.shape)}]");
+using (var output = lenet.call(randn(1, 1, 32, 32)))
+    Console.WriteLine($"net(randn(1, 1, 32, 32)) -> [{string.Join(", ", output.shape)}]");
 Console.WriteLine();
 
 var mlp = new Mlp();

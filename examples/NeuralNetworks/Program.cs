@@ -1,69 +1,124 @@
-// PyTorch's "Neural Networks" tutorial, step by step, in C#.
+// PyTorch's "Neural Networks" tutorial (the 60-minute blitz) in C#, step by step, under the tutorial's headings.
 //   dotnet run --project examples/NeuralNetworks
-using NeuralNetworks;
+// Each step prints what the tutorial prints; tests/…/Examples/NeuralNetworksTests.cs asserts every one.
 using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Training;
+using NeuralNetworks;
+using TorchSharp;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 manual_seed(0);
 static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+static string Show(Tensor t) => t.ToString(TorchSharp.TensorStringStyle.Numpy);
 
-Console.WriteLine("1. Define the network: print(net)");
-var net = Steps.DefineNetwork();
+// ## Define the network
+// The library's LeNet is the tutorial's Net: two convolutions, each followed by ReLU and a 2x2 max-pool, then
+// three linear layers, with the same layer names (conv1 … fc3). You define forward; autograd defines backward.
+Console.WriteLine("## Define the network");
+var net = new LeNet();
 Console.WriteLine(net);
-Console.WriteLine();
 
-Console.WriteLine("2. The learnable parameters: params = list(net.parameters())");
-var parameters = Steps.LearnableParameters(net);
+// The learnable parameters of a model are returned by net.parameters().
+var parameters = net.parameters().ToList();
 Console.WriteLine($"len(params) = {parameters.Count}");
 Console.WriteLine($"params[0].size() = {Shape(parameters[0])}  # conv1's .weight");
-Console.WriteLine();
 
-Console.WriteLine("3. A random 32x32 input: out = net(input)");
-var (input, output) = Steps.Forward(net);
-Console.WriteLine($"out = {output.ToString(TorchSharp.TensorStringStyle.Numpy)}  shape {Shape(output)}");
-Console.WriteLine();
+// Let's try a random 32x32 input (LeNet's input size: resize MNIST's 28x28 images to 32x32 to use it there).
+// Layers are called with call(), PyTorch's __call__, which runs the module's hooks around forward().
+var input = randn(1, 1, 32, 32);
+var output = net.call(input);
+Console.WriteLine($"out = {Show(output)}");
 
-Console.WriteLine("4. net.zero_grad(); out.backward(torch.randn(1, 10))");
-Steps.BackwardWithRandomGradients(net, output);
+// Zero the gradient buffers of all parameters and backprop with random gradients.
+net.zero_grad();
+output.backward([randn(1, 10)]);
 Console.WriteLine($"every parameter has a gradient: {net.parameters().All(p => p.grad is not null)}");
+
+// torch.nn only supports mini-batches: a single sample needs a fake batch dimension, input.unsqueeze(0).
+var image = randn(1, 32, 32);
+try
+{
+    net.call(image);
+}
+catch (ArgumentException e)
+{
+    Console.WriteLine($"net(image) without a batch dimension: {e.Message}");
+}
+Console.WriteLine($"net(image.unsqueeze(0)) = {Shape(net.call(image.unsqueeze(0)))}");
 Console.WriteLine();
 
-Console.WriteLine("5. Models take mini-batches (N x C x H x W). One image of 1 x 32 x 32 without a batch dimension:");
-var (error, batched) = Steps.MiniBatchRule(net);
-Console.WriteLine($"   error: {error}");
-Console.WriteLine($"   with image.unsqueeze(0): output {Shape(batched)}");
-Console.WriteLine();
-
-Console.WriteLine("6. Loss: criterion = nn.MSELoss(); loss = criterion(output, target)");
-var (criterion, target, loss) = Steps.Loss(net, input);
+// ## Loss Function
+// A loss function takes the (output, target) pair and estimates how far the output is from the target.
+Console.WriteLine("## Loss Function");
+output = net.call(input);
+var target = randn(10);      // a dummy target, for example
+target = target.view(1, -1); // make it the same shape as output
+var criterion = MSELoss();
+var loss = criterion.call(output, target);
 Console.WriteLine($"loss = {loss.item<float>():F4}");
+
+// Following loss backwards: PyTorch's loss.grad_fn and its next_functions. TorchSharp does not expose the
+// autograd graph, so forward hooks record which layer produced which tensor instead (GradFnTrace.cs).
+using (var trace = new GradFnTrace(net, criterion))
+{
+    criterion.call(net.call(input), target);
+    Console.Write(trace.GradFn());
+    Console.WriteLine($"modules, loss first: {trace}");
+}
 Console.WriteLine();
 
-Console.WriteLine("7. Following the loss backwards (PyTorch: loss.grad_fn, .next_functions[0][0], ...)");
-Console.WriteLine("   TorchSharp does not expose libtorch's autograd graph (no grad_fn). What the library offers instead:");
-Console.WriteLine("   the operations recorded while the forward pass ran, walked back from the loss to the input. These are");
-Console.WriteLine("   the operations autograd differentiates, named as PyTorch's grad_fn nodes, not the graph objects themselves.");
-var trace = Steps.FollowLossBackwards(net, criterion, input, target);
-Console.Write(trace.Backward());
-Console.WriteLine($"   forward order: {trace}");
-Console.WriteLine("   (each weight and bias ends in an AccumulateGrad node: that is where .grad is filled in)");
+// ## Backprop
+// Clear the existing gradients first, else they are accumulated to the existing ones.
+Console.WriteLine("## Backprop");
+net.zero_grad();
+var conv1Bias = net.get_parameter("conv1.bias")!;
+Console.WriteLine($"conv1.bias.grad before backward: {(conv1Bias.grad is null ? "None" : Show(conv1Bias.grad))}");
+loss.backward();
+Console.WriteLine($"conv1.bias.grad after backward: {Show(conv1Bias.grad!)}");
 Console.WriteLine();
 
-Console.WriteLine("8. Backprop: net.zero_grad(); loss.backward()");
-var (before, after) = Steps.Backprop(net, criterion, input, target);
-Console.WriteLine($"conv1.bias.grad before backward: {(before is null ? "None" : before.ToString(TorchSharp.TensorStringStyle.Numpy))}");
-Console.WriteLine($"conv1.bias.grad after backward:  {after.ToString(TorchSharp.TensorStringStyle.Numpy)}");
-Console.WriteLine();
+// ## Update the weights
+// The simplest update rule, stochastic gradient descent: weight = weight - learning_rate * gradient.
+Console.WriteLine("## Update the weights");
+var learningRate = 0.01;
+using (no_grad())
+{
+    foreach (var f in net.parameters())
+        f.sub_(f.grad! * learningRate);
+}
+using (no_grad())
+    Console.WriteLine($"loss after one update by hand: {loss.item<float>():F4} -> {criterion.call(net.call(input), target).item<float>():F4}");
 
-Console.WriteLine("9. Update the weights by hand: weight = weight - learning_rate * gradient (under no_grad)");
-var (lossBefore, lossAfter) = Steps.UpdateByHand(net, criterion, input, target);
-Console.WriteLine($"loss on the same input: {lossBefore:F4} -> {lossAfter:F4}");
-Console.WriteLine();
+// torch.optim implements the update rules: create the optimizer, then in the training loop zero the
+// gradient buffers, forward, loss, backward, step.
+var optimizer = optim.SGD(net.parameters(), learningRate: 0.01);
+var losses = new List<float>();
+for (var i = 0; i < 5; i++)
+{
+    // in your training loop:
+    optimizer.zero_grad();   // zero the gradient buffers
+    output = net.call(input);
+    loss = criterion.call(output, target);
+    loss.backward();
+    optimizer.step();        // does the update
+    losses.Add(loss.item<float>());
+}
+Console.WriteLine($"optim.SGD, 5 steps: {string.Join(" -> ", losses.Select(l => l.ToString("F4")))}");
 
-Console.WriteLine("10. The same with optim.SGD(net.parameters(), lr=0.01): zero_grad, forward, loss, backward, step");
-Console.WriteLine($"losses: {string.Join(" -> ", Steps.TrainWithSgd(net, criterion, input, target).Select(l => l.ToString("F4")))}");
-Console.WriteLine();
-
-Console.WriteLine("11. Other update rules, one line each: new OptimizerSettings(OptimizerKind.Adam, LearningRate: 0.001) ...");
-foreach (var (rule, losses) in Steps.OtherUpdateRules(input, target))
-    Console.WriteLine($"   {rule,-15} {string.Join(" -> ", losses.Select(l => l.ToString("F4")))}");
+// Other update rules are one line each: Nesterov-SGD, Adam, RMSprop. The library's Trainer runs the same loop
+// (zero_grad, forward, loss, backward, step) for any of them: trainer.Step(input, target).
+(string Name, Func<LeNet, optim.Optimizer> Create)[] rules =
+[
+    ("SGD (Nesterov)", n => optim.SGD(n.parameters(), 0.01, momentum: 0.9, nesterov: true)),
+    ("Adam", n => optim.Adam(n.parameters(), 0.001)),
+    ("RMSprop", n => optim.RMSProp(n.parameters(), 0.001)),
+];
+foreach (var (name, create) in rules)
+{
+    manual_seed(1);
+    using var model = new LeNet();
+    using var trainer = new Trainer(model, create(model), criterion: MSELoss());
+    var steps = Enumerable.Range(0, 5).Select(_ => trainer.Step(input, target).item<float>());
+    Console.WriteLine($"{name}, 5 steps: {string.Join(" -> ", steps.Select(l => l.ToString("F4")))}");
+}

@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
-using LeNetTorchSharp;
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Inference;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Native;
-using LeNetTorchSharp.Serialization;
+using LeNetTorchSharp.Plots;
 using LeNetTorchSharp.Training;
-using LeNetTorchSharp.Visualization;
 using Spectre.Console;
 
 namespace TrainMnist;
@@ -22,29 +20,31 @@ public static class Cli
     /// <param name="interactive">Output is a terminal: draw a live progress bar (unless --quiet).</param>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive)
     {
-        var defaults = new MnistTrainingOptions();
+        var defaults = Recipe.Fast;
+        var runDefaults = new RunOptions();
         var model = new Option<ModelKind>("--model") { Description = "lenet or mlp", DefaultValueFactory = _ => defaults.Model };
         var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => "mnist" };
         dataset.AcceptOnlyFromAmong("mnist", "fashion-mnist");
         var recipe = new Option<string>("--recipe") { Description = "fast: the default recipe (SGD + Nesterov, one-cycle lr peaking at 0.1, batch 128, MNIST statistics); tutorial: plain SGD lr 0.01, batch 64, normalization (0.5, 0.5)", DefaultValueFactory = _ => "fast" };
         recipe.AcceptOnlyFromAmong("fast", "tutorial");
-        var epochs = new Option<int?>("--epochs") { Description = $"total epochs [default: {defaults.Epochs}]" };
+        var epochs = new Option<int?>("--epochs") { Description = $"total epochs [default: {runDefaults.Epochs}]" };
         var batchSize = new Option<int?>("--batch-size") { Description = $"samples per step [default: {defaults.BatchSize}]" };
         var lr = new Option<double?>("--lr") { Description = $"(peak) learning rate [default: {defaults.LearningRate}]" };
         var optimizer = new Option<OptimizerKind?>("--optimizer") { Description = $"sgd, adam or rmsprop [default: {defaults.Optimizer.ToString().ToLowerInvariant()}]" };
         var momentum = new Option<double?>("--momentum") { Description = $"momentum for sgd and rmsprop [default: {defaults.Momentum}]" };
         var nesterov = new Option<bool?>("--nesterov") { Description = $"Nesterov momentum for sgd (true/false) [default: {defaults.Nesterov.ToString().ToLowerInvariant()}]" };
-        var schedule = new Option<ScheduleKind?>("--schedule") { Description = $"constant, step or onecycle [default: {defaults.Schedule.Kind.ToString().ToLowerInvariant()}]" };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = $"L2 penalty [default: {defaults.WeightDecay}]" };
+        var schedule = new Option<ScheduleKind?>("--schedule") { Description = $"constant, step or onecycle [default: {defaults.Schedule.ToString().ToLowerInvariant()}]" };
         var gamma = new Option<double?>("--gamma") { Description = "decay factor per --step-size epochs for --schedule step [default: 0.7]" };
         var stepSize = new Option<int?>("--step-size") { Description = "epochs between decays for --schedule step [default: 1]" };
         var normalize = new Option<string?>("--normalize") { Description = "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5)" };
         normalize.AcceptOnlyFromAmong("mnist", "tutorial");
         var seed = new Option<long?>("--seed") { Description = $"seeds weights and batch order; a CPU run with a seed repeats exactly [default: {defaults.Seed}]" };
-        var device = new Option<DeviceChoice>("--device") { Description = "auto, cpu or cuda (cuda needs the CUDA build: dotnet build -p:TorchBackend=cuda)", DefaultValueFactory = _ => defaults.Device };
+        var device = new Option<DeviceChoice>("--device") { Description = "auto, cpu or cuda (cuda needs the CUDA build: dotnet build -p:TorchBackend=cuda)", DefaultValueFactory = _ => runDefaults.Device };
         var data = new Option<string?>("--data") { Description = "folder with the IDX files [default: data/mnist or data/fashion-mnist]" };
         var noDownload = new Option<bool>("--no-download") { Description = "fail instead of downloading missing files" };
         var output = new Option<string?>("--out") { Description = "run folder for metrics, checkpoints, weights and figures [default: runs/<dataset>-<model>-<time>]" };
-        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint (last.ckpt or best.ckpt); --epochs is the new total" };
+        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint (last.ckpt or best.ckpt) with its recipe; --epochs is the new total" };
         var save = new Option<string?>("--save") { Description = "also save the final weights (safetensors) to this path" };
         var noPlots = new Option<bool>("--no-plots") { Description = "skip the figures and the confusion matrix" };
         var quiet = new Option<bool>("--quiet", "--no-progress") { Description = "no live progress bar (it is off anyway when output is not a terminal)" };
@@ -52,7 +52,7 @@ public static class Cli
 
         var root = new RootCommand("Train LeNet or an MLP on MNIST or Fashion-MNIST with TorchSharp.")
         {
-            model, dataset, recipe, epochs, batchSize, lr, optimizer, momentum, nesterov, schedule, gamma, stepSize, normalize,
+            model, dataset, recipe, epochs, batchSize, lr, optimizer, momentum, nesterov, weightDecay, schedule, gamma, stepSize, normalize,
             seed, device, data, noDownload, output, resume, save, noPlots, quiet, dryRun,
         };
 
@@ -65,28 +65,35 @@ public static class Cli
 
         root.SetAction(parsed =>
         {
-            var options = parsed.GetValue(recipe) == "tutorial" ? MnistTrainingOptions.Tutorial : defaults;
+            var chosen = parsed.GetValue(recipe) == "tutorial" ? Recipe.Tutorial : defaults;
             var normalization = parsed.GetValue(normalize) switch
             {
                 "mnist" => Normalize.MnistStatistics,
                 "tutorial" => Normalize.Tutorial,
-                _ => options.Normalization,
+                _ => chosen.Normalization,
             };
-            options = options with
+            chosen = chosen with
             {
                 Model = parsed.GetValue(model),
                 Dataset = parsed.GetValue(dataset) == "fashion-mnist" ? DatasetKind.FashionMnist : DatasetKind.Mnist,
-                Epochs = parsed.GetValue(epochs) ?? options.Epochs,
-                BatchSize = parsed.GetValue(batchSize) ?? options.BatchSize,
-                LearningRate = parsed.GetValue(lr) ?? options.LearningRate,
-                Optimizer = parsed.GetValue(optimizer) ?? options.Optimizer,
-                Momentum = parsed.GetValue(momentum) ?? options.Momentum,
-                Nesterov = parsed.GetValue(nesterov) ?? options.Nesterov,
-                Schedule = new LrSchedule(parsed.GetValue(schedule) ?? options.Schedule.Kind,
-                    parsed.GetValue(stepSize) ?? options.Schedule.StepSize, parsed.GetValue(gamma) ?? options.Schedule.Gamma),
+                BatchSize = parsed.GetValue(batchSize) ?? chosen.BatchSize,
+                LearningRate = parsed.GetValue(lr) ?? chosen.LearningRate,
+                Optimizer = parsed.GetValue(optimizer) ?? chosen.Optimizer,
+                Momentum = parsed.GetValue(momentum) ?? chosen.Momentum,
+                Nesterov = parsed.GetValue(nesterov) ?? chosen.Nesterov,
+                WeightDecay = parsed.GetValue(weightDecay) ?? chosen.WeightDecay,
+                Schedule = parsed.GetValue(schedule) ?? chosen.Schedule,
+                StepSize = parsed.GetValue(stepSize) ?? chosen.StepSize,
+                Gamma = parsed.GetValue(gamma) ?? chosen.Gamma,
                 NormalizeMean = normalization.Mean,
                 NormalizeStd = normalization.Std,
-                Seed = parsed.GetValue(seed) ?? options.Seed,
+                Seed = parsed.GetValue(seed) ?? chosen.Seed,
+            };
+            // Adam and RMSprop have no Nesterov option; the default recipe's Nesterov applies to SGD only.
+            if (chosen.Optimizer != OptimizerKind.Sgd && parsed.GetValue(nesterov) is null) chosen = chosen with { Nesterov = false };
+            var options = new RunOptions
+            {
+                Epochs = parsed.GetValue(epochs) ?? runDefaults.Epochs,
                 Device = parsed.GetValue(device),
                 DataRoot = parsed.GetValue(data),
                 Download = !parsed.GetValue(noDownload),
@@ -96,9 +103,12 @@ public static class Cli
                 Plots = !parsed.GetValue(noPlots),
                 DryRun = parsed.GetValue(dryRun),
             };
-            // Adam and RMSprop have no Nesterov option; the default recipe's Nesterov applies to SGD only.
-            if (options.Optimizer != OptimizerKind.Sgd && parsed.GetValue(nesterov) is null) options = options with { Nesterov = false };
-            return Guarded(stderr, () => Train(options, stdout, interactive && !parsed.GetValue(quiet)));
+            return Guarded(stderr, () =>
+            {
+                // A resumed run continues with its checkpoint's recipe.
+                if (options.Resume is { } checkpoint) chosen = ResumedRecipe(checkpoint);
+                Train(chosen, options, stdout, interactive && !parsed.GetValue(quiet));
+            });
         });
 
         predict.SetAction(parsed => Guarded(stderr, () =>
@@ -130,11 +140,23 @@ public static class Cli
         }
     }
 
-    static void Train(MnistTrainingOptions options, TextWriter stdout, bool progressBar)
+    static Recipe ResumedRecipe(string checkpoint)
+    {
+        try
+        {
+            return Recipe.FromRun(Checkpoint.Read(checkpoint).Run);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException(checkpoint, e.Message, e);
+        }
+    }
+
+    static void Train(Recipe recipe, RunOptions options, TextWriter stdout, bool progressBar)
     {
         if (!progressBar)
         {
-            MnistTraining.Run(options, stdout);
+            TrainingJob.Run(recipe, options, stdout);
             return;
         }
         AnsiConsole.Progress()
@@ -144,9 +166,9 @@ public static class Cli
             {
                 ProgressTask? task = null;
                 var lines = new LineWriter(line => AnsiConsole.WriteLine(line));
-                MnistTraining.Run(options with { LogEvery = 20 }, lines, (epoch, p) =>
+                TrainingJob.Run(recipe, options with { LogEvery = 20 }, lines, (epoch, p) =>
                 {
-                    if (task is null || task.IsFinished) task = context.AddTask($"epoch {epoch}", maxValue: p.Batches);
+                    if (task is null || task.IsFinished) task = context.AddTask($"epoch {epoch}", maxValue: p.Batches ?? 0);
                     task.Value = p.Batch;
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"epoch {epoch}  batch {p.Batch}/{p.Batches}  loss {p.Loss:F4}  {p.Samples / Math.Max(p.Elapsed.TotalSeconds, 1e-9):N0} samples/s");
@@ -160,7 +182,7 @@ public static class Cli
         if (top < 1) throw new ArgumentException($"--top must be at least 1; found {top}.", nameof(top));
         using var predictor = Predictor.Load(modelPath);
         var prediction = predictor.Predict(imagePath);
-        stdout.WriteLine($"{Path.GetFileName(imagePath)}: {predictor.Card.Model} trained on {predictor.Card.Dataset.Resources().Name}");
+        stdout.WriteLine($"{Path.GetFileName(imagePath)}: {predictor.Card.Model} trained on {predictor.Card.Dataset}");
         foreach (var (name, label, probability) in prediction.Ranked.Take(top))
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-12} {probability * 100,6:F2}%"));
         if (figurePath is not null)

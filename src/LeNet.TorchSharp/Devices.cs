@@ -1,43 +1,12 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp;
 
-/// <summary>Which device to train on.</summary>
-public enum DeviceChoice
+/// <summary>Device comparisons for the argument checks: TorchSharp's <c>Device</c> has no equality of its own.</summary>
+internal static class Devices
 {
-    /// <summary>CUDA when TorchSharp reports it, else the CPU.</summary>
-    Auto,
-
-    /// <summary>The CPU.</summary>
-    Cpu,
-
-    /// <summary>The first CUDA GPU; fails if CUDA is not available.</summary>
-    Cuda,
-}
-
-/// <summary>Turns a <see cref="DeviceChoice"/> into a TorchSharp device, and compares devices.</summary>
-public static class Devices
-{
-    /// <summary>The device for <paramref name="choice"/>.</summary>
-    /// <exception cref="InvalidOperationException">CUDA was asked for but is not available; the message explains the build switch.</exception>
-    public static Device Select(DeviceChoice choice) => choice switch
-    {
-        DeviceChoice.Cpu => CPU,
-        DeviceChoice.Auto => cuda.is_available() ? CUDA : CPU,
-        DeviceChoice.Cuda => cuda.is_available() ? CUDA : throw new InvalidOperationException(
-            "--device cuda: CUDA is not available. This build uses the CPU libtorch backend (or no CUDA GPU/driver was found). " +
-            "To train on an NVIDIA GPU, build with the CUDA backend: dotnet build -p:TorchBackend=cuda " +
-            "(LibTorch 2.10.0 for CUDA 12.8; needs an NVIDIA driver that supports CUDA 12.8), then run with --device cuda or --device auto."),
-        _ => throw new ArgumentOutOfRangeException(nameof(choice), choice, "unknown device choice."),
-    };
-
     /// <summary>Whether a tensor on <paramref name="a"/> can be used with one on <paramref name="b"/>
     /// (same type; same index where both name one).</summary>
-    public static bool Same(Device a, Device b)
-    {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        return a.type == b.type && (a.index < 0 || b.index < 0 || a.index == b.index);
-    }
+    public static bool Same(Device a, Device b) =>
+        a.type == b.type && (a.index < 0 || b.index < 0 || a.index == b.index);
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Training;
 using TorchSharp;
@@ -46,11 +46,8 @@ public sealed class Predictor : IDisposable
         if (!File.Exists(path)) throw new SafetensorsException(path, "no such file");
         if (IsZip(path))
         {
-            var state = Checkpoint.ReadState(path);
-            var options = JsonSerializer.Deserialize<MnistTrainingOptions>(state.Options)
-                ?? throw new CheckpointException(path, "the checkpoint has no options");
-            var card = new ModelCard(options.Model, options.Dataset, options.NormalizeMean, options.NormalizeStd);
-            var model = MnistTraining.Create(card.Model, card.Dataset.Resources().Classes.Count);
+            var card = Checkpoint.Read(path).Card;
+            var model = card.Model.Create(card.Classes.Count);
             Checkpoint.LoadWeights(path, model);
             return new Predictor(model, card);
         }
@@ -68,7 +65,7 @@ public sealed class Predictor : IDisposable
         var weightsCard = found ?? throw new SafetensorsException(path,
             "expected weights saved by the trainer (metadata naming the model, dataset and normalization), found none; " +
             "load plain weights into a model with Safetensors.LoadModel instead");
-        var net = MnistTraining.Create(weightsCard.Model, weightsCard.Dataset.Resources().Classes.Count);
+        var net = weightsCard.Model.Create(weightsCard.Classes.Count);
         Safetensors.CopyInto(net, contents.Tensors, path);
         return new Predictor(net, weightsCard);
     }
@@ -87,11 +84,11 @@ public sealed class Predictor : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = digit.reshape(1, 1, 28, 28);
-        var size = MnistTraining.ImageSizeFor(Card.Model);
+        var size = Card.Model.ImageSize();
         // The same conversion the dataset applies: resized as bytes, then [0, 1], then normalized.
         var x = MNIST.ResizeImages(images, size).to(ScalarType.Float32).div_(255);
         x = new Normalize(Card.Mean, Card.Std).Apply(x);
-        return nn.functional.softmax(Model.forward(x), 1).flatten().data<float>().ToArray();
+        return nn.functional.softmax(Model.call(x), 1).flatten().data<float>().ToArray();
     }
 
     /// <summary>Reads an image file, prepares it like MNIST (<see cref="DigitImage"/>), and classifies it.</summary>
@@ -99,7 +96,7 @@ public sealed class Predictor : IDisposable
     public Prediction Predict(string imagePath)
     {
         var input = DigitImage.Load(imagePath);
-        return new Prediction(input, Probabilities(input), Card.Dataset.Resources().Classes);
+        return new Prediction(input, Probabilities(input), Card.Classes);
     }
 
     /// <summary>Releases the model.</summary>

@@ -1,9 +1,9 @@
+using LeNetTorchSharp.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-// torch.nn.functional, recording each call when an OperationTrace is active.
-using F = LeNetTorchSharp.Models.Functional;
+using F = TorchSharp.torch.nn.functional;
 
 namespace LeNetTorchSharp.Models;
 
@@ -55,11 +55,12 @@ public sealed class LeNet : Module<Tensor, Tensor>
             "a single image needs a batch dimension: image.unsqueeze(0)");
 
         // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward.
+        // MaxPool2x2.max_pool2d is F.max_pool2d(x, 2) on this library's CPU kernel (Kernels/; switchable).
         var c1 = F.relu(conv1.call(input));       // N x 6 x 28 x 28
-        var s2 = F.max_pool2d(c1, 2);             // N x 6 x 14 x 14
+        var s2 = MaxPool2x2.max_pool2d(c1);       // N x 6 x 14 x 14
         var c3 = F.relu(conv2.call(s2));          // N x 16 x 10 x 10
-        var s4 = F.max_pool2d(c3, 2);             // N x 16 x 5 x 5
-        var flat = F.flatten(s4, 1);              // N x 400
+        var s4 = MaxPool2x2.max_pool2d(c3);       // N x 16 x 5 x 5
+        var flat = torch.flatten(s4, 1);          // N x 400
         var f5 = F.relu(fc1.call(flat));          // N x 120
         var f6 = F.relu(fc2.call(f5));            // N x 84
         return fc3.call(f6);                      // N x 10

@@ -2,8 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-// torch.nn.functional, recording each call when an OperationTrace is active.
-using F = LeNetTorchSharp.Models.Functional;
+using F = TorchSharp.torch.nn.functional;
 
 namespace LeNetTorchSharp.Models;
 
@@ -66,7 +65,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(input);
         var x = input.dim() == 4 && input.shape[1] == 1 && input.shape[2] * input.shape[3] == InputSize
-            ? F.flatten(input, 1)
+            ? torch.flatten(input, 1)
             : input;
         InputShape.Check(x, nameof(Mlp), [-1, InputSize],
             InputSize == 784 ? "or N x 1 x 28 x 28 images, which are flattened" : null);
@@ -79,8 +78,8 @@ public sealed class Mlp : Module<Tensor, Tensor>
     Tensor Activate(Tensor x) => Activation switch
     {
         Activation.ReLU => F.relu(x),
-        Activation.Sigmoid => F.sigmoid(x),
-        Activation.Tanh => F.tanh(x),
+        Activation.Sigmoid => torch.sigmoid(x),
+        Activation.Tanh => torch.tanh(x),
         _ => throw new InvalidOperationException($"unknown activation {Activation}"),
     };
 

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Serialization;
 using TorchSharp.Modules;
@@ -7,25 +8,23 @@ using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Training;
 
-/// <summary>Where a run stood when its checkpoint was written.</summary>
-/// <param name="Epoch">Epochs completed.</param>
+/// <summary>What a checkpoint says about its run, readable without loading anything into a model.</summary>
+/// <param name="Epochs">Epochs completed when it was written.</param>
 /// <param name="Steps">Optimizer steps taken.</param>
-/// <param name="BestAccuracy">Best test accuracy so far (0 to 1).</param>
-/// <param name="Model">The architecture, e.g. "LeNet".</param>
-/// <param name="Dataset">The dataset, e.g. "MNIST".</param>
-/// <param name="Options">The run's settings as JSON (see <see cref="MnistTrainingOptions"/>).</param>
-public sealed record CheckpointState(int Epoch, long Steps, double BestAccuracy, string Model, string Dataset, string Options);
+/// <param name="Card">What the weights are: architecture, classes, normalization.</param>
+/// <param name="Run">The application's own description of the run (its recipe), as written; empty if none.</param>
+public sealed record CheckpointInfo(int Epochs, long Steps, ModelCard Card, IReadOnlyDictionary<string, string> Run);
 
 /// <summary>
-/// Saves and restores everything a training run needs to continue as if never stopped: the model's
-/// weights, the optimizer's state (momentum buffers…), the batch order's generator, torch's RNG, the
-/// epoch and step counts, and the run's options.
+/// Saves and restores everything a training run needs to continue as if never stopped: the model's weights,
+/// the optimizer's state (momentum buffers…), the scheduler's position, the batch order's generator, torch's
+/// RNG and the epoch and step counts, with a <see cref="ModelCard"/> and the application's run description.
 /// </summary>
 /// <remarks>
-/// A checkpoint is one zip file: <c>checkpoint.json</c> (format, version, <see cref="CheckpointState"/>),
-/// <c>model.safetensors</c> (PyTorch's keys, readable by any safetensors reader), <c>optimizer.bin</c>
-/// (TorchSharp's optimizer state) and <c>rng.safetensors</c>. It is written to a temporary file and renamed,
-/// so a kill during a save leaves the previous checkpoint intact.
+/// A checkpoint is one zip file: <c>checkpoint.json</c> (format, version, counts, card, run description and the
+/// SHA-256 of every other entry), <c>model.safetensors</c> (PyTorch's keys, readable by any safetensors reader),
+/// <c>optimizer.bin</c> (TorchSharp's optimizer state) and <c>rng.safetensors</c>. It is written to a temporary
+/// file and renamed, so a kill during a save leaves the previous checkpoint intact.
 /// </remarks>
 public static class Checkpoint
 {
@@ -33,18 +32,24 @@ public static class Checkpoint
     public const string Format = "lenet-torchsharp-checkpoint";
 
     /// <summary>The format version this library writes and reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
+
+    static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
     // Sha256: the SHA-256 of every other entry, checked before any entry is parsed, so a damaged file never
     // reaches TorchSharp's optimizer-state reader, which trusts the sizes it reads.
-    sealed record Header(string Format, int Version, CheckpointState State, Dictionary<string, string> Sha256);
+    sealed record Header(string Format, int Version, int Epochs, long Steps, ModelCard Card, Dictionary<string, string> Run, Dictionary<string, string> Sha256);
 
-    /// <summary>Writes a checkpoint of <paramref name="trainer"/> and <paramref name="loader"/> to <paramref name="path"/>, atomically.</summary>
-    public static void Save(string path, Trainer trainer, TensorDataLoader loader, CheckpointState state)
+    /// <summary>Writes a checkpoint of <paramref name="trainer"/> (and the batch order of <paramref name="loader"/>) to <paramref name="path"/>, atomically.</summary>
+    /// <param name="path">The file to write; an existing one is replaced only once the new one is complete.</param>
+    /// <param name="trainer">Its model, optimizer and counters are saved.</param>
+    /// <param name="card">What the weights are, for whoever loads them later.</param>
+    /// <param name="loader">The training loader, whose shuffling state is saved; null if there is none.</param>
+    /// <param name="run">The application's description of the run (its recipe), returned as is by <see cref="Read"/>.</param>
+    public static void Save(string path, Trainer trainer, ModelCard card, TensorDataLoader? loader = null, IReadOnlyDictionary<string, string>? run = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        ArgumentNullException.ThrowIfNull(loader);
-        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(card);
         var entries = new Dictionary<string, byte[]>
         {
             ["model.safetensors"] = Bytes(stream => Safetensors.Save(stream, trainer.Model.state_dict())),
@@ -56,17 +61,18 @@ public static class Checkpoint
             ["rng.safetensors"] = Bytes(stream =>
             {
                 var rng = new Dictionary<string, Tensor> { ["torch"] = random.get_rng_state() };
-                if (loader.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
+                if (loader?.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
                 Safetensors.Save(stream, rng);
             }),
         };
-        var header = new Header(Format, Version, state, entries.ToDictionary(e => e.Key, e => Hash(e.Value)));
+        var header = new Header(Format, Version, trainer.EpochsCompleted, trainer.StepsTaken, card,
+            new Dictionary<string, string>(run ?? new Dictionary<string, string>()), entries.ToDictionary(e => e.Key, e => Hash(e.Value)));
         AtomicFile.Write(path, temp =>
         {
             using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
             using var zip = new ZipArchive(file, ZipArchiveMode.Create);
             using (var entry = zip.CreateEntry("checkpoint.json").Open())
-                JsonSerializer.Serialize(entry, header);
+                JsonSerializer.Serialize(entry, header, Json);
             foreach (var (name, bytes) in entries)
                 using (var entry = zip.CreateEntry(name).Open())
                     entry.Write(bytes);
@@ -82,20 +88,26 @@ public static class Checkpoint
 
     static string Hash(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
-    /// <summary>Reads only the state of a checkpoint (to learn its model and options before building them).</summary>
+    /// <summary>Reads what a checkpoint says about its run (to build the model and optimizer it fits before loading it).</summary>
     /// <exception cref="CheckpointException">The file is not a checkpoint of this format and version, or is damaged.</exception>
-    public static CheckpointState ReadState(string path)
+    public static CheckpointInfo Read(string path)
     {
         using var zip = Open(path);
-        return ReadHeader(zip, path).State;
+        return Info(ReadHeader(zip, path));
     }
 
-    /// <summary>Restores a checkpoint into a trainer (whose model must have the same architecture) and its loader.</summary>
-    /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another architecture (the message names the parameter and both shapes).</exception>
-    public static CheckpointState Load(string path, Trainer trainer, TensorDataLoader loader)
+    /// <summary>
+    /// Restores a checkpoint into a fresh trainer (same architecture, same kind of optimizer and scheduler, built as
+    /// for the original run) and its training loader: weights, optimizer state, scheduler position, RNGs, counts.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another
+    /// architecture (the message names the parameter and both shapes).</exception>
+    /// <exception cref="InvalidOperationException">The trainer has already trained.</exception>
+    public static CheckpointInfo Load(string path, Trainer trainer, TensorDataLoader? loader = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        ArgumentNullException.ThrowIfNull(loader);
+        if (trainer.StepsTaken != 0 || trainer.EpochsCompleted != 0)
+            throw new InvalidOperationException("load a checkpoint into a trainer that has not trained yet: its scheduler and counters start from the checkpoint's.");
         using var zip = Open(path);
         var header = ReadHeader(zip, path);
         try
@@ -103,11 +115,12 @@ public static class Checkpoint
             var optimizer = Verified(zip, header, "optimizer.bin", path);
             var rngBytes = Verified(zip, header, "rng.safetensors", path);
             LoadModel(zip, header, trainer.Model, path);
+            trainer.Restore(header.Steps, header.Epochs);
             using (var reader = new BinaryReader(new MemoryStream(optimizer)))
                 Helper(trainer, path).load_state_dict(reader);
             using var rng = Safetensors.Load(rngBytes, path);
             random.set_rng_state(rng["torch"]);
-            if (rng.Tensors.Any(t => t.Key == "shuffle")) loader.SetShuffleState(rng["shuffle"]);
+            if (loader is not null && rng.Tensors.Any(t => t.Key == "shuffle")) loader.SetShuffleState(rng["shuffle"]);
         }
         catch (SafetensorsException e)
         {
@@ -117,20 +130,21 @@ public static class Checkpoint
         {
             throw new CheckpointException(path, $"the checkpoint's optimizer or RNG state cannot be restored ({e.Message})", e);
         }
-        trainer.StepsTaken = header.State.Steps;
-        return header.State;
+        return Info(header);
     }
 
     /// <summary>Loads only the model weights of a checkpoint into <paramref name="model"/> (for predictions).</summary>
     /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another architecture.</exception>
-    public static CheckpointState LoadWeights(string path, nn.Module model)
+    public static CheckpointInfo LoadWeights(string path, nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var zip = Open(path);
         var header = ReadHeader(zip, path);
         LoadModel(zip, header, model, path);
-        return header.State;
+        return Info(header);
     }
+
+    static CheckpointInfo Info(Header header) => new(header.Epochs, header.Steps, header.Card, header.Run);
 
     /// <summary>The verified <c>model.safetensors</c> entry, copied into <paramref name="model"/>; its problems reported as the checkpoint's.</summary>
     static void LoadModel(ZipArchive zip, Header header, nn.Module model, string path)
@@ -170,7 +184,7 @@ public static class Checkpoint
         {
             var json = ReadEntry(zip, "checkpoint.json", path);
             // Tolerate a UTF-8 byte order mark, as editors add one.
-            header = JsonSerializer.Deserialize<Header>(json.AsSpan().StartsWith("\uFEFF"u8) ? json.AsSpan(3) : json);
+            header = JsonSerializer.Deserialize<Header>(json.AsSpan().StartsWith("\uFEFF"u8) ? json.AsSpan(3) : json, Json);
         }
         catch (JsonException e)
         {
@@ -180,8 +194,16 @@ public static class Checkpoint
             throw new CheckpointException(path, $"expected format '{Format}', found '{header?.Format ?? "none"}'");
         if (header.Version != Version)
             throw new CheckpointException(path, $"expected checkpoint version {Version}, found version {header.Version} (written by another version of LeNet.TorchSharp)");
-        if (header.State is null || header.Sha256 is null)
-            throw new CheckpointException(path, "checkpoint.json has no state or no checksums");
+        if (header.Card is null || header.Run is null || header.Sha256 is null || header.Epochs < 0 || header.Steps < 0)
+            throw new CheckpointException(path, "checkpoint.json lacks the model card, the run description or the checksums, or has negative counts");
+        try
+        {
+            ModelCard.Validated(header.Card);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException(path, e.Message, e);
+        }
         return header;
     }
 

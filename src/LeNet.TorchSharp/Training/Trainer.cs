@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using LeNetTorchSharp.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -9,94 +8,95 @@ using static TorchSharp.torch.optim.lr_scheduler;
 namespace LeNetTorchSharp.Training;
 
 /// <summary>
-/// Owns a model, its optimizer, the loss and the device, and runs the tutorial's training loop:
-/// <c>zero_grad()</c>, forward, loss, <c>loss.backward()</c>, <c>optimizer.step()</c>.
+/// Runs the tutorial's training loop for any model and any TorchSharp optimizer: <c>zero_grad()</c>, forward,
+/// loss, <c>loss.backward()</c>, <c>optimizer.step()</c>, and the scheduler's step.
 /// </summary>
 /// <remarks>
-/// Every step runs inside its own <c>torch.NewDisposeScope()</c>, so the tensors a step creates are
-/// freed when it ends and memory stays flat from epoch to epoch. The loss stays on the device and is
-/// read back only every <see cref="LogEvery"/> batches: on a GPU, reading it each step would wait for
-/// the device every step.
+/// Every step runs inside its own <c>torch.NewDisposeScope()</c>, so what a step creates is freed when it ends
+/// and memory stays flat from epoch to epoch. The model is used where it is: move it to its device before
+/// creating the optimizer (as in PyTorch), and bring the batches to the same device. The loss stays on the
+/// device and is read back only every <see cref="LogEvery"/> batches, so a GPU is not waited for at each step.
+/// <code>
+/// using var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.01, momentum: 0.9));
+/// foreach (var (x, y) in loader) trainer.Step(x, y);
+/// </code>
 /// </remarks>
 public sealed class Trainer : IDisposable
 {
-    /// <summary>The model being trained (moved to <see cref="Device"/>).</summary>
+    /// <summary>The model being trained.</summary>
     public Module<Tensor, Tensor> Model { get; }
 
-    /// <summary>The optimizer over the model's parameters.</summary>
+    /// <summary>The optimizer over the model's parameters; the trainer disposes it.</summary>
     public optim.Optimizer Optimizer { get; }
 
-    /// <summary>The loss: cross-entropy on logits unless given.</summary>
+    /// <summary>The learning-rate scheduler, stepped every <see cref="SchedulerInterval"/>; or null.</summary>
+    public LRScheduler? Scheduler { get; }
+
+    /// <summary>The loss: <c>CrossEntropyLoss()</c> on logits unless another was given.</summary>
     public Module<Tensor, Tensor, Tensor> Criterion { get; }
 
-    /// <summary>Where the model and the batches live.</summary>
-    public Device Device { get; }
+    /// <summary>When <see cref="Scheduler"/> is stepped: after each epoch (StepLR and most others, the default) or
+    /// after each batch (OneCycleLR, CyclicLR).</summary>
+    public SchedulerInterval SchedulerInterval { get; init; } = SchedulerInterval.Epoch;
 
-    /// <summary>The optimizer's settings.</summary>
-    public OptimizerSettings OptimizerSettings { get; }
-
-    /// <summary>Batches between reads of the loss from the device (progress and the NaN check).</summary>
+    /// <summary>Batches between reads of the loss from the device (progress and the divergence check).</summary>
     public int LogEvery { get; init; } = 50;
 
     /// <summary>Optimizer steps taken so far (restored by <see cref="Checkpoint.Load"/>).</summary>
-    public long StepsTaken { get; internal set; }
+    public long StepsTaken { get; private set; }
+
+    /// <summary>Epochs completed by <see cref="TrainEpoch"/> so far (restored by <see cref="Checkpoint.Load"/>).</summary>
+    public int EpochsCompleted { get; private set; }
 
     /// <summary>
-    /// Steps between young-generation garbage collections. A step leaves small finalizable objects behind
-    /// that TorchSharp creates outside any dispose scope (about 40 a step for the MLP, each holding a little
-    /// native memory). Until the collector runs they sit scattered through the native heap, so freed batch
-    /// memory cannot be reused and the heap grows: the MLP's RSS climbed 300 MB an epoch, to 1.1 GB, because
-    /// the collector, which sees only the small managed objects, first ran in the fourth epoch. A gen-0
-    /// collection every 100 steps keeps RSS flat (+100 MB over the dataset, measured) for about 1.5 ms per
-    /// collection: 6 ms of a 0.3-0.5 s MLP epoch. Every 50 steps kept 40 MB less but cost twice the pauses.
+    /// Steps between young-generation garbage collections. TorchSharp leaves small finalizable objects behind
+    /// outside any dispose scope; until the collector, which sees only their small managed part, runs, they hold
+    /// native memory scattered through the heap and RSS grows epoch after epoch.
     /// </summary>
     internal const int CollectEvery = 100;
 
-    readonly LrSchedule schedule;
-    LRScheduler? scheduler;
+    readonly bool ownsCriterion;
 
-    /// <summary>Creates a trainer.</summary>
-    /// <param name="model">The model; it is moved to <paramref name="device"/>.</param>
-    /// <param name="optimizer">Update rule and settings; default plain SGD, lr 0.01 (the tutorial's).</param>
-    /// <param name="device">Default CPU.</param>
-    /// <param name="criterion">Default <c>CrossEntropyLoss()</c>.</param>
-    /// <param name="schedule">Learning-rate schedule; default constant. Built when training starts (see <see cref="Fit"/>).</param>
-    public Trainer(Module<Tensor, Tensor> model, OptimizerSettings? optimizer = null, Device? device = null,
-        Module<Tensor, Tensor, Tensor>? criterion = null, LrSchedule? schedule = null)
+    /// <summary>Creates a trainer; it takes ownership of <paramref name="optimizer"/> (disposed with the trainer).</summary>
+    /// <param name="model">The model, already on its device.</param>
+    /// <param name="optimizer">Any TorchSharp optimizer over the model's parameters, e.g. <c>optim.SGD(net.parameters(), 0.01)</c>.</param>
+    /// <param name="scheduler">Any TorchSharp scheduler of <paramref name="optimizer"/>; see <see cref="SchedulerInterval"/>.</param>
+    /// <param name="criterion">The loss of (output, target); default <c>CrossEntropyLoss()</c>.</param>
+    public Trainer(Module<Tensor, Tensor> model, optim.Optimizer optimizer, LRScheduler? scheduler = null, Module<Tensor, Tensor, Tensor>? criterion = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Device = device ?? CPU;
-        Model = model.to(Device);
-        OptimizerSettings = optimizer ?? new OptimizerSettings();
-        Optimizer = OptimizerSettings.Create(Model.parameters());
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Model = model;
+        Optimizer = optimizer;
+        Scheduler = scheduler;
+        ownsCriterion = criterion is null;
         Criterion = criterion ?? CrossEntropyLoss();
-        this.schedule = schedule ?? new LrSchedule();
     }
+
+    /// <summary>Where the model's parameters are, so where batches must be.</summary>
+    public Device Device => Model.parameters().FirstOrDefault()?.device ?? CPU;
 
     /// <summary>The current learning rate of the first parameter group.</summary>
     public double LearningRate => Optimizer.ParamGroups.First().LearningRate;
 
-    /// <summary>
-    /// One optimization step on a batch: the tutorial's loop body.
-    /// </summary>
+    /// <summary>One optimization step on a batch: the tutorial's loop body.</summary>
     /// <param name="input">A batch on <see cref="Device"/>, in the model's input shape.</param>
-    /// <param name="target">Labels on <see cref="Device"/>: int64, one per sample.</param>
+    /// <param name="target">What <see cref="Criterion"/> compares the output with: int64 class indices for cross-entropy.</param>
     /// <returns>The batch's loss, detached, still on the device (read it with <c>item&lt;float&gt;()</c> when needed).</returns>
-    /// <exception cref="ArgumentException">The batch is on another device, or input and target counts differ.</exception>
+    /// <exception cref="ArgumentException">The batch is on another device, input and target counts differ, or a label is out of range.</exception>
     public Tensor Step(Tensor input, Tensor target)
     {
         CheckBatch(input, target);
         using var scope = NewDisposeScope();
-        // optimizer.zero_grad(), with PyTorch 2's set_to_none: TorchSharp's Optimizer.zero_grad() fills the
-        // gradients with zeros, the module's zero_grad() drops them, so backward writes instead of adding
-        // to a zeroed buffer (about 4% of a LeNet step on the CPU; same weights).
+        // optimizer.zero_grad() with PyTorch 2's set_to_none: the module's zero_grad() drops the gradients, so
+        // backward writes them fresh instead of adding to zeros (TorchSharp's Optimizer.zero_grad() fills zeros).
         Model.zero_grad();
-        var output = Model.forward(input);
+        var output = Model.call(input);
         CheckLabels(output, target);
-        var loss = Criterion.forward(output, target);
+        var loss = Criterion.call(output, target);
         loss.backward();
         Optimizer.step();
-        if (schedule.PerBatch) scheduler?.step();
+        if (SchedulerInterval == SchedulerInterval.Batch) Scheduler?.step();
         StepsTaken++;
         // Here rather than in TrainEpoch, so that a loop of the caller's own over Step is covered too.
         if (StepsTaken % CollectEvery == 0) GC.Collect(0);
@@ -104,155 +104,124 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Trains up to epoch <paramref name="epochs"/> (counting from 1), starting at <paramref name="firstEpoch"/>
-    /// (after a resume), building the learning-rate schedule for the whole run, and calls
-    /// <paramref name="onEpoch"/> after each epoch.
+    /// Trains from epoch <see cref="EpochsCompleted"/> + 1 through epoch <paramref name="epochs"/> (so a restored
+    /// trainer continues where its checkpoint stopped), calling <paramref name="onEpoch"/> after each.
     /// </summary>
+    /// <param name="batches">One epoch per enumeration, e.g. a <see cref="Data.TensorDataLoader"/>.</param>
+    /// <param name="epochs">The epoch to train through, counting from 1.</param>
+    /// <param name="onEpoch">Called with the epoch's number and result (evaluate, log, checkpoint here).</param>
+    /// <param name="onProgress">Called every <see cref="LogEvery"/> batches and at the end of each epoch.</param>
     /// <returns>The results of the epochs trained in this call.</returns>
-    public IReadOnlyList<EpochResult> Fit(TensorDataLoader loader, int epochs, Action<int, EpochResult>? onEpoch = null,
-        Action<StepProgress>? onProgress = null, int firstEpoch = 1)
+    public IReadOnlyList<EpochResult> Fit(IEnumerable<(Tensor Input, Tensor Target)> batches, int epochs,
+        Action<int, EpochResult>? onEpoch = null, Action<StepProgress>? onProgress = null)
     {
-        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(batches);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(firstEpoch, 1);
-        if (scheduler is null)
-        {
-            // A restored optimizer state carries the learning rate it stopped at; schedules start from the
-            // configured rate and are replayed below to where the run stood.
-            foreach (var group in Optimizer.ParamGroups) group.LearningRate = OptimizerSettings.LearningRate;
-            scheduler = schedule.Create(Optimizer, OptimizerSettings.LearningRate, epochs, loader.BatchCount);
-            // After a resume, bring the schedule to where the interrupted run left it.
-            var done = schedule.PerBatch ? Math.Min(StepsTaken, epochs * loader.BatchCount - 1) : firstEpoch - 1;
-            for (long i = 0; i < done; i++) scheduler?.step();
-        }
         var results = new List<EpochResult>();
-        for (var epoch = firstEpoch; epoch <= epochs; epoch++)
+        while (EpochsCompleted < epochs)
         {
-            var result = TrainEpoch(loader, onProgress);
+            var result = TrainEpoch(batches, onProgress);
             results.Add(result);
-            onEpoch?.Invoke(epoch, result);
+            onEpoch?.Invoke(EpochsCompleted, result);
         }
         return results;
     }
 
-    /// <summary>One pass over the loader's batches.</summary>
+    /// <summary>One pass over <paramref name="batches"/>, then the per-epoch scheduler step.</summary>
+    /// <param name="batches">(input, target) pairs on <see cref="Device"/>; the trainer does not dispose them
+    /// (a <see cref="Data.TensorDataLoader"/> does).</param>
+    /// <param name="onProgress">Called every <see cref="LogEvery"/> batches and at the end.</param>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
-    public EpochResult TrainEpoch(TensorDataLoader loader, Action<StepProgress>? onProgress = null)
+    public EpochResult TrainEpoch(IEnumerable<(Tensor Input, Tensor Target)> batches, Action<StepProgress>? onProgress = null)
     {
-        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(batches);
         Model.train();
         var clock = Stopwatch.StartNew();
+        int? total = batches is IReadOnlyCollection<(Tensor, Tensor)> collection ? collection.Count : null;
         using var lossSum = zeros(1, ScalarType.Float64, Device);
-        long batches = 0, samples = 0;
+        long done = 0, samples = 0;
         var mean = double.NaN;
-        foreach (var batch in loader.Epoch())
+
+        void Report()
         {
-            var size = batch.Size;
-            using (batch)
-            using (NewDisposeScope())
-            {
-                var loss = Step(batch.Images, batch.Labels);
-                lossSum.add_(loss, alpha: size);
-            }
-            batches++;
-            samples += size;
-            if (batches % LogEvery == 0 || batches == loader.BatchCount)
-            {
-                mean = lossSum.item<double>() / samples;
-                if (!double.IsFinite(mean))
-                    throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
-                        $"Training diverged: the mean loss became {mean} by step {StepsTaken} (batch {batches} of {loader.BatchCount} in this epoch). " +
-                        $"The learning rate is {LearningRate:G4} with {OptimizerSettings.Kind}: try a smaller one (--lr)."));
-                onProgress?.Invoke(new StepProgress(batches, loader.BatchCount, samples, mean, clock.Elapsed));
-            }
+            mean = lossSum.item<double>() / samples;
+            if (!double.IsFinite(mean))
+                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                    $"Training diverged: the mean loss became {mean} by step {StepsTaken} (batch {done} of this epoch). " +
+                    $"The learning rate is {LearningRate:G4} with {Optimizer.GetType().Name}: try a smaller one."));
+            onProgress?.Invoke(new StepProgress(done, total, samples, mean, clock.Elapsed));
         }
-        if (!schedule.PerBatch) scheduler?.step();
+
+        foreach (var (input, target) in batches)
+        {
+            var size = input.shape.Length > 0 ? input.shape[0] : 0;
+            using (NewDisposeScope())
+                lossSum.add_(Step(input, target), alpha: size);
+            done++;
+            samples += size;
+            if (done % LogEvery == 0) Report();
+        }
+        if (done == 0) throw new ArgumentException("the batches of this epoch are empty: nothing to train on.", nameof(batches));
+        if (done % LogEvery != 0) Report();
+        if (SchedulerInterval == SchedulerInterval.Epoch) Scheduler?.step();
+        EpochsCompleted++;
         return new EpochResult(mean, samples, clock.Elapsed, LearningRate);
     }
 
-    /// <summary>Mean loss and accuracy of the model on a labelled set, without tracking gradients.</summary>
-    /// <param name="images">Inputs on any device (moved in batches).</param>
-    /// <param name="labels">int64 labels, one per input.</param>
-    /// <param name="batchSize">Samples per forward pass.</param>
-    public Evaluation Evaluate(Tensor images, Tensor labels, int batchSize = 256)
+    /// <summary>Mean loss and accuracy of the model over labelled batches, without tracking gradients.</summary>
+    /// <param name="batches">(images, int64 labels) pairs on <see cref="Device"/>, e.g. <c>new TensorDataLoader(test, 256, shuffle: false)</c>.</param>
+    /// <exception cref="ArgumentException">A batch is on another device, counts differ, a label is out of range, or there are no batches.</exception>
+    public Evaluation Evaluate(IEnumerable<(Tensor Input, Tensor Target)> batches)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(labels);
-        if (images.dim() == 0 || labels.dim() != 1 || images.shape[0] != labels.shape[0])
-            throw new ArgumentException($"images and labels must have the same count; received images [{string.Join(", ", images.shape)}] and labels [{string.Join(", ", labels.shape)}].", nameof(labels));
-        return Evaluate((start, length) => images.narrow(0, start, length), labels, batchSize);
-    }
-
-    /// <summary>Evaluates on a whole dataset, converting its images a batch at a time.</summary>
-    public Evaluation Evaluate(MNIST dataset, int batchSize = 256)
-    {
-        ArgumentNullException.ThrowIfNull(dataset);
-        return Evaluate(dataset.Images, dataset.Labels, batchSize);
-    }
-
-    Evaluation Evaluate(Func<long, long, Tensor> imagesRange, Tensor labels, int batchSize)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentNullException.ThrowIfNull(batches);
         var clock = Stopwatch.StartNew();
+        var wasTraining = Model.training;
         Model.eval();
         try
         {
             using var noGrad = no_grad();
             using var lossSum = zeros(1, ScalarType.Float64, Device);
             using var correct = zeros(1, ScalarType.Int64, Device);
-            var n = labels.shape[0];
-            for (long start = 0; start < n; start += batchSize)
+            long samples = 0;
+            foreach (var (input, target) in batches)
             {
+                CheckBatch(input, target);
                 using var scope = NewDisposeScope();
-                var length = Math.Min(batchSize, n - start);
-                var x = imagesRange(start, length).to(Device);
-                var y = labels.narrow(0, start, length).to(Device);
-                var logits = Model.forward(x);
-                lossSum.add_(Criterion.forward(logits, y), alpha: length);
-                correct.add_(logits.argmax(1).eq(y).sum());
+                var logits = Model.call(input);
+                CheckLabels(logits, target);
+                lossSum.add_(Criterion.call(logits, target), alpha: input.shape[0]);
+                correct.add_(logits.argmax(1).eq(target).sum());
+                samples += input.shape[0];
             }
-            return new Evaluation(lossSum.item<double>() / n, correct.item<long>(), n, clock.Elapsed);
+            if (samples == 0) throw new ArgumentException("there are no batches to evaluate.", nameof(batches));
+            return new Evaluation(lossSum.item<double>() / samples, correct.item<long>(), samples, clock.Elapsed);
         }
         finally
         {
-            Model.train();
+            Model.train(wasTraining);
         }
     }
 
-    /// <summary>Class probabilities (softmax of the logits) for every image of <paramref name="dataset"/>: N x C, on the CPU.</summary>
-    public Tensor Predict(MNIST dataset, int batchSize = 256)
+    /// <summary>Sets the counters a checkpoint recorded and brings the scheduler to where that run left it.</summary>
+    /// <remarks>Replays the scheduler's steps from its fresh state rather than jumping to the closed form, so the
+    /// learning rates are those of the interrupted run to the last bit.</remarks>
+    internal void Restore(long steps, int epochs)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        Model.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            var chunks = new List<Tensor>();
-            for (long start = 0; start < dataset.Count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                var x = dataset.Images(start, Math.Min(batchSize, dataset.Count - start)).to(Device);
-                chunks.Add(nn.functional.softmax(Model.forward(x), 1).cpu().MoveToOuterDisposeScope());
-            }
-            var all = cat(chunks, 0);
-            foreach (var chunk in chunks) chunk.Dispose();
-            return all;
-        }
-        finally
-        {
-            Model.train();
-        }
+        StepsTaken = steps;
+        EpochsCompleted = epochs;
+        var replay = SchedulerInterval == SchedulerInterval.Batch ? steps : epochs;
+        for (long i = 0; i < replay; i++) Scheduler?.step();
     }
 
     void CheckBatch(Tensor input, Tensor target)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);
-        if (!Devices.Same(input.device, Device))
-            throw new ArgumentException($"the batch is on {input.device} but the model is on {Device}; move it with .to(trainer.Device).", nameof(input));
-        if (!Devices.Same(target.device, Device))
-            throw new ArgumentException($"the labels are on {target.device} but the model is on {Device}.", nameof(target));
+        var device = Device;
+        if (!Devices.Same(input.device, device))
+            throw new ArgumentException($"the batch is on {input.device} but the model is on {device}; move it with .to(trainer.Device).", nameof(input));
+        if (!Devices.Same(target.device, device))
+            throw new ArgumentException($"the labels are on {target.device} but the model is on {device}.", nameof(target));
         if (input.dim() == 0 || target.dim() == 0 || input.shape[0] != target.shape[0])
             throw new ArgumentException($"input and target must have one row per sample; received input [{string.Join(", ", input.shape)}] and target [{string.Join(", ", target.shape)}].", nameof(target));
         if (input.shape[0] == 0)
@@ -272,10 +241,10 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"labels must be in [0, {output.shape[1]}) for a model with {output.shape[1]} outputs; found {(min < 0 ? min : max)}.", nameof(target));
     }
 
-    /// <summary>Releases the optimizer and the loss module (the model belongs to the caller).</summary>
+    /// <summary>Releases the optimizer, and the loss module if the trainer made it (the model belongs to the caller).</summary>
     public void Dispose()
     {
         Optimizer.Dispose();
-        Criterion.Dispose();
+        if (ownsCriterion) Criterion.Dispose();
     }
 }

@@ -1,4 +1,4 @@
 namespace LeNetTorchSharp.Training;
 
-/// <summary>The training loss became NaN or infinite; training stopped. The message says where and what to try.</summary>
+/// <summary>The training loss became NaN or infinite, so training stopped; the message says where and what to try.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

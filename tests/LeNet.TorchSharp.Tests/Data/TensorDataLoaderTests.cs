@@ -10,7 +10,7 @@ public class TensorDataLoaderTests
         (arange(n, dtype: ScalarType.Float32).reshape(n, 1, 1, 1), arange(n, dtype: ScalarType.Int64).remainder(10));
 
     static List<long[]> EpochOrder(TensorDataLoader loader) =>
-        loader.Epoch().Select(b => { using (b) return b.Images.flatten().to(ScalarType.Int64).data<long>().ToArray(); }).ToList();
+        loader.Select(b => b.Images.flatten().to(ScalarType.Int64).data<long>().ToArray()).ToList();
 
     [Test]
     public void Every_sample_appears_exactly_once_per_epoch_and_the_last_partial_batch_is_kept()
@@ -20,7 +20,8 @@ public class TensorDataLoaderTests
 
         var batches = EpochOrder(loader);
 
-        Assert.That(loader.BatchCount, Is.EqualTo(3));
+        Assert.That(loader.Count, Is.EqualTo(3), "len(loader)");
+        Assert.That(loader.Samples, Is.EqualTo(150));
         Assert.That(batches.Select(b => b.Length), Is.EqualTo(new[] { 64, 64, 22 }));
         Assert.That(batches.SelectMany(b => b).Order(), Is.EqualTo(Enumerable.Range(0, 150).Select(i => (long)i)));
     }
@@ -37,14 +38,47 @@ public class TensorDataLoaderTests
         using var loader = new TensorDataLoader(train, batchSize: 16, shuffle: shuffle, seed: 1);
 
         using var scope = NewDisposeScope();
-        var batches = 0;
-        foreach (var batch in loader.Epoch())
-            using (batch)
-                batches++;
+        var batches = new List<(Tensor, Tensor)>();
+        foreach (var batch in loader)
+            batches.Add(batch);
 
-        Assert.That(batches, Is.EqualTo(3));
+        Assert.That(batches, Has.Count.EqualTo(3));
+        Assert.That(batches.All(b => b.Item1.IsInvalid && b.Item2.IsInvalid), Is.True, "each batch is disposed once the next is fetched, the last when the loop ends");
         var alive = scope.DisposablesView.OfType<Tensor>().Where(t => !t.IsInvalid).ToList();
         Assert.That(alive, Is.Empty, () => $"left alive: {string.Join(", ", alive.Select(t => $"{t.dtype} [{string.Join(", ", t.shape)}]"))}");
+    }
+
+    [Test]
+    public void With_disposeBatch_false_the_batches_are_the_callers_to_keep()
+    {
+        var (images, labels) = Numbered(10);
+        using var loader = new TensorDataLoader(images, labels, batchSize: 4, disposeBatch: false);
+        var batches = loader.ToList();
+        Assert.That(batches.Select(b => b.Labels.shape[0]), Is.EqualTo(new long[] { 4, 4, 2 }));
+        foreach (var (x, y) in batches)
+        {
+            Assert.That(x.IsInvalid || y.IsInvalid, Is.False);
+            x.Dispose();
+            y.Dispose();
+        }
+    }
+
+    [Test]
+    public void A_dispose_scope_the_caller_opens_around_the_loop_does_not_take_the_loaders_tensors()
+    {
+        var (images, labels) = Numbered(12);
+        using var loader = new TensorDataLoader(images, labels, batchSize: 4, seed: 2);
+        var seen = 0;
+        using (NewDisposeScope())
+        {
+            foreach (var (x, y) in loader)
+            {
+                // A scope per step, as the tutorial's loop has: what the loader made outlives it.
+                using (NewDisposeScope()) x.add(1).sum();
+                seen += (int)y.shape[0];
+            }
+        }
+        Assert.That(seen, Is.EqualTo(12));
     }
 
     [Test]
@@ -52,9 +86,8 @@ public class TensorDataLoaderTests
     {
         var (images, labels) = Numbered(100);
         using var loader = new TensorDataLoader(images, labels, batchSize: 32, seed: 1);
-        foreach (var batch in loader.Epoch())
-            using (batch)
-                Assert.That(batch.Labels.data<long>().ToArray(), Is.EqualTo(batch.Images.flatten().to(ScalarType.Int64).remainder(10).data<long>().ToArray()));
+        foreach (var (x, y) in loader)
+            Assert.That(y.data<long>().ToArray(), Is.EqualTo(x.flatten().to(ScalarType.Int64).remainder(10).data<long>().ToArray()));
     }
 
     [Test]

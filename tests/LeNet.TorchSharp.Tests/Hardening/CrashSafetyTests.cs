@@ -49,19 +49,19 @@ public class CrashSafetyTests
             process.WaitForExit();
 
             if (!File.Exists(checkpoint)) continue;
-            var state = Checkpoint.ReadState(checkpoint); // the last complete checkpoint always reads
-            epochsSeen.Add(state.Epoch);
+            var state = Checkpoint.Read(checkpoint); // the last complete checkpoint always reads
+            epochsSeen.Add(state.Epochs);
         }
 
         Assert.That(epochsSeen, Is.Not.Empty, "no checkpoint was written before the kills");
         Assert.That(epochsSeen, Is.Ordered, "each resume continued from where the previous run stopped");
-        var done = Checkpoint.ReadState(checkpoint).Epoch;
+        var done = Checkpoint.Read(checkpoint).Epochs;
         using (var finish = Start($"--resume \"{checkpoint}\" --epochs {done + 2} {common}"))
         {
             Assert.That(finish.WaitForExit(120_000), Is.True, "the resumed run did not finish");
             Assert.That(finish.ExitCode, Is.Zero);
         }
-        Assert.That(Checkpoint.ReadState(checkpoint).Epoch, Is.EqualTo(done + 2));
+        Assert.That(Checkpoint.Read(checkpoint).Epochs, Is.EqualTo(done + 2));
         Assert.That(Directory.GetFiles(run.Path, "*.tmp"), Is.Empty, "temporary files of killed writes were cleaned up");
         TestContext.Out.WriteLine($"{kills} kills survived; checkpoints at epochs {string.Join(", ", epochsSeen)}; finished at {done + 2}");
     }

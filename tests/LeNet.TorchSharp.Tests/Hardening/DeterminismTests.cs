@@ -19,13 +19,12 @@ public class DeterminismTests
         {
             manual_seed(42);
             var model = new LeNet();
-            using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.05, 0.9, true));
+            using var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.05, 0.9, nesterov: true));
             using var loader = new TensorDataLoader(train, 32, seed: 42);
             var losses = new List<float>();
             for (var epoch = 0; epoch < 2; epoch++)
-                foreach (var batch in loader.Epoch())
-                    using (batch)
-                    using (var loss = trainer.Step(batch.Images, batch.Labels))
+                foreach (var (images, labels) in loader)
+                    using (var loss = trainer.Step(images, labels))
                         losses.Add(loss.item<float>());
             return ([.. losses], model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone()));
         }

@@ -5,7 +5,7 @@ using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Tests.Data;
 using LeNetTorchSharp.Training;
-using LeNetTorchSharp.Visualization;
+using LeNetTorchSharp.Plots;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Tests.Hardening;
@@ -99,19 +99,30 @@ public class FuzzTests
         using var data = new TempFolder();
         IdxFiles.WriteDataset(data.Path, trainCount: 20);
         using var run = new TempFolder();
-        var options = new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = data.Path, RunFolder = run.Path, Plots = false, Device = LeNetTorchSharp.DeviceChoice.Cpu };
-        MnistTraining.Run(options, TextWriter.Null);
-        var valid = File.ReadAllBytes(Path.Combine(run.Path, "last.ckpt"));
         using var train = new MNIST(data.Path);
-        using var model = new Mlp();
-        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.05, 0.9, true));
-        using var loader = new TensorDataLoader(train, 64, seed: 1);
+        var card = new ModelCard(ModelKind.Mlp, "MNIST", [.. MnistResources.Mnist.Classes], 0.1307, 0.3081);
         var path = run.File("fuzzed.ckpt");
+        (Mlp, Trainer, TensorDataLoader) Fresh()
+        {
+            var model = new Mlp();
+            var optimizer = optim.SGD(model.parameters(), 0.05, 0.9, nesterov: true);
+            return (model, new Trainer(model, optimizer, optim.lr_scheduler.StepLR(optimizer, 1, 0.7)), new TensorDataLoader(train, 64, seed: 1));
+        }
+        byte[] valid;
+        var (firstModel, first, firstLoader) = Fresh();
+        using (firstModel) using (first) using (firstLoader)
+        {
+            first.Fit(firstLoader, 1);
+            Checkpoint.Save(path, first, card, firstLoader, new Dictionary<string, string> { ["lr"] = "0.05" });
+            valid = File.ReadAllBytes(path);
+        }
         Fuzz<CheckpointException>("checkpoint", valid, seed: 5, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            Checkpoint.ReadState(path);
-            Checkpoint.Load(path, trainer, loader);
+            Checkpoint.Read(path);
+            // Each load into a trainer that has not trained, as a resume does.
+            var (model, trainer, loader) = Fresh();
+            using (model) using (trainer) using (loader) Checkpoint.Load(path, trainer, loader);
         });
     }
 

@@ -3,7 +3,7 @@ using LeNetTorchSharp.Inference;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Tests.Data;
 using LeNetTorchSharp.Training;
-using LeNetTorchSharp.Visualization;
+using LeNetTorchSharp.Plots;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -105,7 +105,8 @@ public class DigitImageTests
     {
         var root = RepoPaths.RequireMnist();
         using var run = new TempFolder();
-        MnistTraining.Run(new MnistTrainingOptions { Model = ModelKind.Mlp, Epochs = 1, DataRoot = root, Download = false, RunFolder = run.Path, Plots = false, Device = LeNetTorchSharp.DeviceChoice.Cpu }, TextWriter.Null);
+        TrainMnist.TrainingJob.Run(TrainMnist.Recipe.Fast with { Model = ModelKind.Mlp },
+            new TrainMnist.RunOptions { Epochs = 1, DataRoot = root, Download = false, RunFolder = run.Path, Plots = false, Device = TrainMnist.DeviceChoice.Cpu }, TextWriter.Null);
         using var predictor = Predictor.Load(Path.Combine(run.Path, "model.safetensors"));
         using var test = new MNIST(root, train: false);
 
@@ -127,11 +128,16 @@ public class DigitImageTests
         using var data = new TempFolder();
         IdxFiles.WriteDataset(data.Path, trainCount: 100);
         using var run = new TempFolder();
-        MnistTraining.Run(new MnistTrainingOptions { Model = ModelKind.LeNet, Epochs = 1, DataRoot = data.Path, Download = false, RunFolder = run.Path, Plots = false, Device = LeNetTorchSharp.DeviceChoice.Cpu }, TextWriter.Null);
+        TrainMnist.TrainingJob.Run(TrainMnist.Recipe.Fast,
+            new TrainMnist.RunOptions { Epochs = 1, DataRoot = data.Path, Download = false, RunFolder = run.Path, Plots = false, Device = TrainMnist.DeviceChoice.Cpu }, TextWriter.Null);
         using var fromWeights = Predictor.Load(Path.Combine(run.Path, "model.safetensors"));
         using var fromCheckpoint = Predictor.Load(Path.Combine(run.Path, "last.ckpt"));
         using var digit = randint(0, 256, [1, 28, 28]).to(ScalarType.Byte);
         Assert.That(fromCheckpoint.Probabilities(digit), Is.EqualTo(fromWeights.Probabilities(digit)).Within(1e-6));
-        Assert.That(fromWeights.Card, Is.EqualTo(new ModelCard(ModelKind.LeNet, DatasetKind.Mnist, 0.1307, 0.3081)));
+        foreach (var card in new[] { fromWeights.Card, fromCheckpoint.Card })
+        {
+            Assert.That((card.Model, card.Dataset, card.Mean, card.Std), Is.EqualTo((ModelKind.LeNet, "MNIST", 0.1307, 0.3081)));
+            Assert.That(card.Classes, Is.EqualTo(MnistResources.Mnist.Classes));
+        }
     }
 }

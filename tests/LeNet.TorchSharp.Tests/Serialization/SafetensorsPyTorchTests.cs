@@ -54,7 +54,7 @@ public class SafetensorsPyTorchTests
         manual_seed(3);
         using var net = new LeNet();
         // A few real updates, so the weights are ours, not an initialisation PyTorch could share.
-        using (var trainer = new LeNetTorchSharp.Training.Trainer(net, new(LeNetTorchSharp.Training.OptimizerKind.Sgd, 0.1, Momentum: 0.9)))
+        using (var trainer = new LeNetTorchSharp.Training.Trainer(net, optim.SGD(net.parameters(), 0.1, momentum: 0.9)))
             for (var i = 0; i < 5; i++) trainer.Step(randn(16, 1, 32, 32), randint(0, 10, [16]).to(ScalarType.Int64)).Dispose();
         net.eval();
         using var input = randn(4, 1, 32, 32);

@@ -1,107 +1,151 @@
 using System.IO.Compression;
 using System.Text;
+using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Tests.Data;
 using LeNetTorchSharp.Training;
 using static TorchSharp.torch;
+using static TorchSharp.torch.optim.lr_scheduler;
 
 namespace LeNetTorchSharp.Tests.Training;
 
 public class CheckpointTests
 {
+    static readonly ModelCard Card = new(ModelKind.Mlp, "MNIST", [.. MnistResources.Mnist.Classes], 0.1307, 0.3081);
+
     TempFolder data = null!;
+    MNIST train = null!;
 
     [SetUp]
     public void CreateData()
     {
         data = new TempFolder();
-        IdxFiles.WriteDataset(data.Path, trainCount: 300);
+        IdxFiles.WriteDataset(data.Path, trainCount: 96);
+        train = new MNIST(data.Path, transform: Normalize.MnistStatistics);
     }
 
     [TearDown]
-    public void DeleteData() => data.Dispose();
-
-    MnistTrainingOptions Options(string folder, int epochs) => new()
+    public void DeleteData()
     {
-        Model = ModelKind.Mlp,
-        Epochs = epochs,
-        DataRoot = data.Path,
-        Download = false,
-        Device = LeNetTorchSharp.DeviceChoice.Cpu,
-        RunFolder = folder,
-        Plots = false,
-        // Step decay depends only on the epoch, so stopping after 2 of 3 planned epochs changes nothing.
-        Schedule = new LrSchedule(ScheduleKind.Step, StepSize: 1, Gamma: 0.7),
-        BatchSize = 32,
-    };
+        train.Dispose();
+        data.Dispose();
+    }
 
-    [Test]
-    public void Two_epochs_then_a_resume_for_one_more_end_with_the_weights_of_a_straight_three_epoch_run()
+    /// <summary>A fresh run's pieces, as a program builds them: seeded model, optimizer with momentum, a scheduler, a shuffling loader.</summary>
+    (Mlp Model, Trainer Trainer, TensorDataLoader Loader) NewRun(bool perBatchSchedule, int epochs = 3)
     {
-        using var straightRun = new TempFolder();
-        using var interrupted = new TempFolder();
-        MnistTraining.Run(Options(straightRun.Path, 3), TextWriter.Null);
-        MnistTraining.Run(Options(interrupted.Path, 2), TextWriter.Null);
+        manual_seed(5);
+        var model = new Mlp(hidden: [16]);
+        var optimizer = optim.SGD(model.parameters(), 0.1, momentum: 0.9, nesterov: true);
+        var loader = new TensorDataLoader(train, batchSize: 16, seed: 5);
+        LRScheduler scheduler = perBatchSchedule ? OneCycleLR(optimizer, 0.1, total_steps: epochs * loader.Count) : StepLR(optimizer, 1, 0.7);
+        var trainer = new Trainer(model, optimizer, scheduler) { SchedulerInterval = perBatchSchedule ? SchedulerInterval.Batch : SchedulerInterval.Epoch };
+        return (model, trainer, loader);
+    }
 
-        var output = new StringWriter();
-        var resumed = MnistTraining.Run(Options(interrupted.Path, 3) with { Resume = Path.Combine(interrupted.Path, "last.ckpt") }, output);
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Two_epochs_then_a_resume_end_with_the_bits_of_a_straight_three_epoch_run(bool perBatchSchedule)
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("last.ckpt");
+        var (straightModel, straight, straightLoader) = NewRun(perBatchSchedule);
+        using var disposeStraight = straightModel;
+        using var disposeStraightTrainer = straight;
+        using var disposeStraightLoader = straightLoader;
+        straight.Fit(straightLoader, 3);
 
-        Assert.That(output.ToString(), Does.Contain("Resumed from"));
-        Assert.That(resumed.Epochs.Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
-        using var straight = Safetensors.Load(Path.Combine(straightRun.Path, "model.safetensors"));
-        using var continued = Safetensors.Load(Path.Combine(interrupted.Path, "model.safetensors"));
-        foreach (var (name, weight) in straight.Tensors)
-            Assert.That((continued[name] - weight).abs().max().item<float>(), Is.LessThan(1e-5f), name);
-        Assert.That(new MetricsLog(Path.Combine(interrupted.Path, "metrics.jsonl")).Read().Select(m => m.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+        var (firstModel, first, firstLoader) = NewRun(perBatchSchedule);
+        using (firstModel) using (first) using (firstLoader)
+        {
+            first.Fit(firstLoader, 2);
+            Checkpoint.Save(path, first, Card, firstLoader, new Dictionary<string, string> { ["note"] = "two epochs" });
+        }
+        // Something else draws from torch's generator in between, as a new process would not.
+        randn(100).Dispose();
+
+        var (resumedModel, resumed, resumedLoader) = NewRun(perBatchSchedule);
+        using (resumedModel) using (resumed) using (resumedLoader)
+        {
+            var info = Checkpoint.Load(path, resumed, resumedLoader);
+            Assert.That((info.Epochs, info.Steps, resumed.EpochsCompleted, resumed.StepsTaken), Is.EqualTo((2, 12L, 2, 12L)));
+            Assert.That(info.Run["note"], Is.EqualTo("two epochs"));
+            var trained = resumed.Fit(resumedLoader, 3);
+            Assert.That(trained, Has.Count.EqualTo(1));
+            Assert.That(resumed.LearningRate, Is.EqualTo(straight.LearningRate), "the scheduler is where the straight run's is");
+            var expected = straightModel.state_dict();
+            Assert.That(expected, Has.Count.EqualTo(4));
+            foreach (var (name, weight) in expected)
+                Assert.That(resumedModel.state_dict()[name].equal(weight).all().item<bool>(), Is.True, name);
+        }
     }
 
     [Test]
-    public void Each_epoch_writes_last_and_best_checkpoints_and_no_temporary_files_remain()
+    public void Read_gives_the_counts_the_card_and_the_run_description_without_loading()
     {
-        using var run = new TempFolder();
-        var report = MnistTraining.Run(Options(run.Path, 2), TextWriter.Null);
-        Assert.That(Directory.GetFiles(run.Path).Select(Path.GetFileName).Order(),
-            Is.EqualTo(new[] { "best.ckpt", "last.ckpt", "metrics.jsonl", "model.safetensors" }));
-        var state = Checkpoint.ReadState(Path.Combine(run.Path, "last.ckpt"));
-        Assert.That(state.Epoch, Is.EqualTo(2));
-        Assert.That(state.Model, Is.EqualTo("Mlp"));
-        Assert.That(state.BestAccuracy, Is.EqualTo(report.Epochs.Max(e => e.TestAccuracy)));
+        using var folder = new TempFolder();
+        var (model, trainer, loader) = NewRun(perBatchSchedule: true);
+        using (model) using (trainer) using (loader)
+        {
+            trainer.Fit(loader, 1);
+            Checkpoint.Save(folder.File("c.ckpt"), trainer, Card, loader, new Dictionary<string, string> { ["lr"] = "0.1" });
+        }
+        var info = Checkpoint.Read(folder.File("c.ckpt"));
+        Assert.That((info.Epochs, info.Steps), Is.EqualTo((1, 6L)));
+        Assert.That(info.Card.Model, Is.EqualTo(ModelKind.Mlp));
+        Assert.That(info.Card.Classes, Is.EqualTo(Card.Classes));
+        Assert.That((info.Card.Mean, info.Card.Std), Is.EqualTo((0.1307, 0.3081)));
+        Assert.That(info.Run, Is.EqualTo(new Dictionary<string, string> { ["lr"] = "0.1" }));
     }
 
     [Test]
     public void A_checkpoint_of_another_architecture_names_the_parameter_and_shapes()
     {
-        using var run = new TempFolder();
-        MnistTraining.Run(Options(run.Path, 1), TextWriter.Null);
+        using var folder = new TempFolder();
+        var path = folder.File("last.ckpt");
+        var (model, trainer, loader) = NewRun(perBatchSchedule: false);
+        using (model) using (trainer) using (loader) Checkpoint.Save(path, trainer, Card, loader);
         using var other = new Mlp(hidden: [256]);
-        using var trainer = new Trainer(other);
-        using var train = new LeNetTorchSharp.Data.MNIST(data.Path);
-        using var loader = new LeNetTorchSharp.Data.TensorDataLoader(train);
-        var path = Path.Combine(run.Path, "last.ckpt");
+        using var otherTrainer = new Trainer(other, optim.SGD(other.parameters(), 0.1));
 
-        var error = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path, trainer, loader));
+        var error = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path, otherTrainer));
 
-        Assert.That(error!.Message, Does.StartWith($"{path}: parameter 'fc1.weight': the file has shape [128, 784], Mlp has [256, 784]"));
+        Assert.That(error!.Message, Does.StartWith($"{path}: parameter 'fc1.weight': the file has shape [16, 784], Mlp has [256, 784]"));
+    }
+
+    [Test]
+    public void Loading_into_a_trainer_that_has_trained_is_refused()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("last.ckpt");
+        var (model, trainer, loader) = NewRun(perBatchSchedule: false);
+        using (model) using (trainer) using (loader)
+        {
+            trainer.Fit(loader, 1);
+            Checkpoint.Save(path, trainer, Card, loader);
+            Assert.That(() => Checkpoint.Load(path, trainer, loader), Throws.InvalidOperationException.With.Message.StartsWith("load a checkpoint into a trainer that has not trained yet"));
+        }
     }
 
     [Test]
     public void Truncated_garbage_and_other_version_checkpoints_fail_with_clear_errors()
     {
-        using var run = new TempFolder();
-        MnistTraining.Run(Options(run.Path, 1), TextWriter.Null);
-        var good = File.ReadAllBytes(Path.Combine(run.Path, "last.ckpt"));
+        using var folder = new TempFolder();
+        var (model, trainer, loader) = NewRun(perBatchSchedule: false);
+        using (model) using (trainer) using (loader) Checkpoint.Save(folder.File("last.ckpt"), trainer, Card, loader);
+        var good = File.ReadAllBytes(folder.File("last.ckpt"));
 
-        var truncated = Path.Combine(run.Path, "truncated.ckpt");
+        var truncated = folder.File("truncated.ckpt");
         File.WriteAllBytes(truncated, good[..(good.Length / 2)]);
-        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(truncated))!.Message,
+        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Read(truncated))!.Message,
             Does.StartWith($"{truncated}: not a checkpoint: expected a lenet-torchsharp-checkpoint zip archive"));
 
-        var text = Path.Combine(run.Path, "notes.ckpt");
+        var text = folder.File("notes.ckpt");
         File.WriteAllText(text, "hello");
-        Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(text));
+        Assert.Throws<CheckpointException>(() => Checkpoint.Read(text));
 
-        var future = Path.Combine(run.Path, "future.ckpt");
+        var future = folder.File("future.ckpt");
         File.WriteAllBytes(future, good);
         using (var zip = new ZipArchive(File.Open(future, FileMode.Open), ZipArchiveMode.Update))
         {
@@ -110,29 +154,9 @@ public class CheckpointTests
             using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
             entry.Delete();
             using var writer = new StreamWriter(zip.CreateEntry("checkpoint.json").Open(), Encoding.UTF8);
-            writer.Write(json.Replace("\"Version\":1", "\"Version\":2"));
+            writer.Write(json.Replace("\"Version\":2", "\"Version\":3"));
         }
-        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.ReadState(future))!.Message,
-            Does.EndWith("expected checkpoint version 1, found version 2 (written by another version of LeNet.TorchSharp)"));
-    }
-
-    [Test]
-    public void Resuming_with_no_more_epochs_to_train_says_so()
-    {
-        using var run = new TempFolder();
-        MnistTraining.Run(Options(run.Path, 2), TextWriter.Null);
-        var error = Assert.Throws<CheckpointException>(() =>
-            MnistTraining.Run(Options(run.Path, 2) with { Resume = Path.Combine(run.Path, "last.ckpt") }, TextWriter.Null));
-        Assert.That(error!.Message, Does.EndWith("the checkpoint has already trained 2 epochs; pass --epochs greater than 2 to continue"));
-    }
-
-    [Test]
-    public void A_metrics_line_cut_short_by_a_kill_is_skipped()
-    {
-        using var run = new TempFolder();
-        var log = new MetricsLog(run.File("metrics.jsonl"));
-        log.Append(new EpochMetrics(1, 0.5, 0.4, 0.9, 3, 20000, 0.01));
-        File.AppendAllText(log.Path, "{\"epoch\":2,\"train_lo");
-        Assert.That(log.Read().Select(m => m.Epoch), Is.EqualTo(new[] { 1 }));
+        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Read(future))!.Message,
+            Does.EndWith("expected checkpoint version 2, found version 3 (written by another version of LeNet.TorchSharp)"));
     }
 }

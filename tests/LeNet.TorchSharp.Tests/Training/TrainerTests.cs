@@ -1,6 +1,7 @@
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Training;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Tests.Training;
@@ -17,13 +18,15 @@ public class TrainerTests
         return (x, y);
     }
 
+    static optim.Optimizer Sgd(nn.Module model, double lr, double momentum = 0) => optim.SGD(model.parameters(), lr, momentum);
+
     [Test]
     public void Step_zeroes_gradients_so_two_steps_on_one_batch_give_the_gradient_of_one()
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [16]);
         // lr 0: the weights stay put, so the second step's gradient is directly comparable with the first.
-        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0));
+        using var trainer = new Trainer(model, Sgd(model, lr: 0));
         var (x, y) = Separable(8, seed: 1);
 
         trainer.Step(x, y).Dispose();
@@ -43,11 +46,11 @@ public class TrainerTests
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [16]);
-        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0.1));
+        using var trainer = new Trainer(model, Sgd(model, 0.1));
         var (x, y) = Separable(32, seed: 2);
         var before = model.get_parameter("fc1.weight")!.clone();
         float expected;
-        using (no_grad()) expected = nn.functional.cross_entropy(model.forward(x), y).item<float>();
+        using (no_grad()) expected = nn.functional.cross_entropy(model.call(x), y).item<float>();
 
         using var loss = trainer.Step(x, y);
 
@@ -64,7 +67,7 @@ public class TrainerTests
         // epoch of tiny steps allocates too little managed memory to start one by itself.
         manual_seed(0);
         using var model = new Mlp(hidden: [8]);
-        using var trainer = new Trainer(model);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
         var (x, y) = Separable(3 * Trainer.CollectEvery, seed: 3);
         using var loader = new TensorDataLoader(x, y, batchSize: 1, shuffle: false);
         var before = GC.CollectionCount(0);
@@ -77,7 +80,7 @@ public class TrainerTests
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [8]);
-        using var trainer = new Trainer(model);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
         var (x, y) = Separable(1, seed: 3);
         var before = GC.CollectionCount(0);
         for (var step = 0; step < 3 * Trainer.CollectEvery; step++)
@@ -85,27 +88,79 @@ public class TrainerTests
         Assert.That(GC.CollectionCount(0) - before, Is.GreaterThanOrEqualTo(3));
     }
 
-    [TestCase(OptimizerKind.Sgd)]
-    [TestCase(OptimizerKind.Adam)]
-    [TestCase(OptimizerKind.RMSprop)]
-    public void Training_on_a_separable_set_drives_loss_down_and_accuracy_up(OptimizerKind kind)
+    static IEnumerable<TestCaseData> Optimizers()
+    {
+        yield return new TestCaseData((Func<IEnumerable<Parameter>, optim.Optimizer>)(p => optim.SGD(p, 0.05, momentum: 0.9))).SetArgDisplayNames("SGD");
+        yield return new TestCaseData((Func<IEnumerable<Parameter>, optim.Optimizer>)(p => optim.Adam(p, 0.001))).SetArgDisplayNames("Adam");
+        yield return new TestCaseData((Func<IEnumerable<Parameter>, optim.Optimizer>)(p => optim.AdamW(p, 0.001))).SetArgDisplayNames("AdamW");
+        yield return new TestCaseData((Func<IEnumerable<Parameter>, optim.Optimizer>)(p => optim.RMSProp(p, 0.001))).SetArgDisplayNames("RMSprop");
+    }
+
+    [TestCaseSource(nameof(Optimizers))]
+    public void Any_TorchSharp_optimizer_drives_loss_down_and_accuracy_up_on_a_separable_set(Func<IEnumerable<Parameter>, optim.Optimizer> optimizer)
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [32]);
-        var lr = kind == OptimizerKind.Sgd ? 0.05 : 0.001;
-        using var trainer = new Trainer(model, new OptimizerSettings(kind, lr, Momentum: kind == OptimizerKind.Sgd ? 0.9 : 0));
+        using var trainer = new Trainer(model, optimizer(model.parameters()));
         var (x, y) = Separable(512, seed: 3);
         var (testX, testY) = Separable(256, seed: 4);
         using var loader = new TensorDataLoader(x, y, batchSize: 32, seed: 5);
+        using var testLoader = new TensorDataLoader(testX, testY, batchSize: 100, shuffle: false);
 
-        var before = trainer.Evaluate(testX, testY);
+        var before = trainer.Evaluate(testLoader);
         var epochs = trainer.Fit(loader, epochs: 3);
-        var after = trainer.Evaluate(testX, testY);
+        var after = trainer.Evaluate(testLoader);
 
+        Assert.That(epochs, Has.Count.EqualTo(3));
+        Assert.That(trainer.EpochsCompleted, Is.EqualTo(3));
         Assert.That(epochs[^1].Loss, Is.LessThan(epochs[0].Loss));
         Assert.That(after.Loss, Is.LessThan(before.Loss / 2));
         Assert.That(after.Accuracy, Is.GreaterThan(0.95));
         Assert.That(epochs[0].Samples, Is.EqualTo(512));
+        Assert.That(trainer.StepsTaken, Is.EqualTo(3 * 16));
+    }
+
+    [Test]
+    public void Step_runs_the_model_through_call_so_its_forward_hooks_run()
+    {
+        using var model = new Mlp(hidden: [4]);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
+        var seen = 0;
+        model.register_forward_hook((m, input, output) => { seen++; return output; });
+        var (x, y) = Separable(8, seed: 1);
+        trainer.Step(x, y).Dispose();
+        using var loader = new TensorDataLoader(x, y, batchSize: 4, shuffle: false);
+        trainer.Evaluate(loader);
+        Assert.That(seen, Is.EqualTo(3), "one step and two evaluation batches");
+    }
+
+    [Test]
+    public void Fit_continues_from_the_epochs_already_completed()
+    {
+        manual_seed(0);
+        using var model = new Mlp(hidden: [4]);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
+        var (x, y) = Separable(16, seed: 1);
+        using var loader = new TensorDataLoader(x, y, batchSize: 8);
+        var epochs = new List<int>();
+        trainer.Fit(loader, 2, (epoch, _) => epochs.Add(epoch));
+        trainer.Fit(loader, 3, (epoch, _) => epochs.Add(epoch));
+        Assert.That(epochs, Is.EqualTo(new[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void Evaluate_restores_the_mode_the_model_was_in()
+    {
+        using var model = new Mlp(hidden: [4]);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
+        var (x, y) = Separable(8, seed: 1);
+        using var loader = new TensorDataLoader(x, y, batchSize: 4, shuffle: false);
+        model.eval();
+        trainer.Evaluate(loader);
+        Assert.That(model.training, Is.False);
+        model.train();
+        trainer.Evaluate(loader);
+        Assert.That(model.training, Is.True);
     }
 
     [Test]
@@ -115,7 +170,7 @@ public class TrainerTests
         {
             manual_seed(7);
             using var model = new LeNet();
-            using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.05, Momentum: 0.9)) { LogEvery = 1 };
+            using var trainer = new Trainer(model, Sgd(model, 0.05, momentum: 0.9)) { LogEvery = 1 };
             using var generator = new Generator(11);
             var x = randn([96, 1, 32, 32], generator: generator);
             var y = randint(0, 10, [96], generator: generator).to(ScalarType.Int64);
@@ -133,10 +188,11 @@ public class TrainerTests
     }
 
     [Test]
-    public void A_step_decay_schedule_multiplies_the_rate_each_epoch()
+    public void An_epoch_scheduler_steps_once_per_epoch()
     {
         using var model = new Mlp(hidden: [4]);
-        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 0.1), schedule: new LrSchedule(ScheduleKind.Step, StepSize: 1, Gamma: 0.5));
+        var optimizer = Sgd(model, 0.1);
+        using var trainer = new Trainer(model, optimizer, optim.lr_scheduler.StepLR(optimizer, 1, 0.5));
         var (x, y) = Separable(16, seed: 1);
         using var loader = new TensorDataLoader(x, y, batchSize: 8);
         var epochs = trainer.Fit(loader, 3);
@@ -144,24 +200,36 @@ public class TrainerTests
     }
 
     [Test]
+    public void A_batch_scheduler_steps_after_every_optimizer_step()
+    {
+        using var model = new Mlp(hidden: [4]);
+        var optimizer = Sgd(model, 0.1);
+        using var trainer = new Trainer(model, optimizer, optim.lr_scheduler.StepLR(optimizer, 1, 0.5)) { SchedulerInterval = SchedulerInterval.Batch };
+        var (x, y) = Separable(16, seed: 1);
+        using var loader = new TensorDataLoader(x, y, batchSize: 4);
+        var epoch = trainer.TrainEpoch(loader);
+        Assert.That(epoch.LearningRate, Is.EqualTo(0.1 / 16).Within(1e-12), "four batches, halved after each");
+    }
+
+    [Test]
     public void A_diverging_loss_stops_training_with_a_clear_message()
     {
         manual_seed(0);
         using var model = new Mlp(hidden: [16]);
-        using var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, 1e30)) { LogEvery = 1 };
+        using var trainer = new Trainer(model, Sgd(model, 1e30)) { LogEvery = 1 };
         var (x, y) = Separable(64, seed: 1);
         using var loader = new TensorDataLoader(x.mul(1e10f), y, batchSize: 16);
 
         var error = Assert.Throws<TrainingDivergedException>(() => trainer.TrainEpoch(loader));
         Assert.That(error!.Message, Does.StartWith("Training diverged: the mean loss became"));
-        Assert.That(error.Message, Does.Contain("try a smaller one (--lr)"));
+        Assert.That(error.Message, Does.Contain("The learning rate is 1E+30 with SGD: try a smaller one."));
     }
 
     [Test]
     public void Mismatched_input_and_target_counts_are_rejected_naming_the_argument()
     {
         using var model = new Mlp();
-        using var trainer = new Trainer(model);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
         var error = Assert.Throws<ArgumentException>(() => trainer.Step(randn(4, 784), zeros(3, ScalarType.Int64)));
         Assert.That(error!.ParamName, Is.EqualTo("target"));
         Assert.That(error.Message, Does.StartWith("input and target must have one row per sample; received input [4, 784] and target [3]."));
@@ -176,11 +244,12 @@ public class TrainerTests
             model.get_parameter("fc1.weight")!.copy_(eye(2));
             model.get_parameter("fc1.bias")!.zero_();
         }
-        using var trainer = new Trainer(model);
+        using var trainer = new Trainer(model, Sgd(model, 0.01));
         // argmax of each row is its larger coordinate: predictions 0, 1, 1, 0
         var x = tensor(new float[] { 2, 1, 0, 3, 1, 5, 4, 0 }).reshape(4, 2);
         var y = tensor(new long[] { 0, 1, 0, 0 });
-        var result = trainer.Evaluate(x, y, batchSize: 3);
+        using var batches = new TensorDataLoader(x, y, batchSize: 3, shuffle: false);
+        var result = trainer.Evaluate(batches);
         Assert.That(result.Correct, Is.EqualTo(3));
         Assert.That(result.Accuracy, Is.EqualTo(0.75));
         Assert.That(result.Samples, Is.EqualTo(4));

@@ -1,10 +1,10 @@
 using LeNetTorchSharp.Tests.Data;
 using SkiaSharp;
 
-namespace LeNetTorchSharp.Tests.Cli;
+namespace LeNetTorchSharp.Tests.App;
 
 /// <summary>The trainer program end to end, called in-process: what a user types and what they see.</summary>
-public class TrainMnistCliTests
+public class CliTests
 {
     TempFolder data = null!;
     TempFolder run = null!;
@@ -57,7 +57,7 @@ public class TrainMnistCliTests
     {
         Train("--model", "lenet", "--no-plots");
         var image = run.File("digit.png");
-        LeNetTorchSharp.Visualization.ImagePng.Save(TorchSharp.torch.rand(28, 28), image);
+        LeNetTorchSharp.Plots.ImagePng.Save(TorchSharp.torch.rand(28, 28), image);
 
         var (exit, output, errors) = Run("predict", "--model", run.File("model.safetensors"), "--image", image, "--figure", run.File("figure.png"), "--top", "2");
 
@@ -102,7 +102,7 @@ public class TrainMnistCliTests
     {
         File.WriteAllText(run.File("model.safetensors"), "{}");
         var png = run.File("d.png");
-        LeNetTorchSharp.Visualization.ImagePng.Save(TorchSharp.torch.rand(28, 28), png);
+        LeNetTorchSharp.Plots.ImagePng.Save(TorchSharp.torch.rand(28, 28), png);
         var (exit, _, errors) = Run("predict", "--model", run.File("model.safetensors"), "--image", png);
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(errors, Has.Length.EqualTo(1));
@@ -137,13 +137,13 @@ public class TrainMnistCliTests
             using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
             entry.Delete();
             using var writer = new StreamWriter(zip.CreateEntry("checkpoint.json").Open());
-            writer.Write(json.Replace("\"Version\":1", "\"Version\":7"));
+            writer.Write(json.Replace("\"Version\":2", "\"Version\":7"));
         }
 
         var (exit, _, errors) = Run("--data", data.Path, "--no-download", "--epochs", "2", "--device", "cpu", "--resume", checkpoint);
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(errors, Is.EqualTo(new[] { $"error: {checkpoint}: expected checkpoint version 1, found version 7 (written by another version of LeNet.TorchSharp)" }));
+        Assert.That(errors, Is.EqualTo(new[] { $"error: {checkpoint}: expected checkpoint version 2, found version 7 (written by another version of LeNet.TorchSharp)" }));
     }
 
     [Test]

@@ -1,7 +1,7 @@
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace LeNetTorchSharp.Visualization;
+namespace LeNetTorchSharp.Plots;
 
 /// <summary>Saves one image tensor as a grayscale PNG: the tutorial's <c>imshow</c>, to a file.</summary>
 public static class ImagePng

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LeNetTorchSharp.Training;
+namespace TrainMnist;
 
 /// <summary>One epoch of a run, as written to <c>metrics.jsonl</c>.</summary>
 public sealed record EpochMetrics(

@@ -1,14 +1,20 @@
 using ScottPlot;
-using LeNetTorchSharp.Training;
 
-namespace LeNetTorchSharp.Visualization;
+namespace LeNetTorchSharp.Plots;
+
+/// <summary>One point of the training curves.</summary>
+/// <param name="Epoch">The epoch, counting from 1.</param>
+/// <param name="TrainLoss">Mean training loss over the epoch.</param>
+/// <param name="TestLoss">Mean test loss after the epoch.</param>
+/// <param name="TestAccuracy">Test accuracy after the epoch, 0 to 1.</param>
+public readonly record struct EpochScores(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy);
 
 /// <summary>Loss and accuracy per epoch as PNG line charts.</summary>
 public static class TrainingCurves
 {
     /// <summary>Writes <c>loss.png</c> (train and test loss) and <c>accuracy.png</c> (test accuracy) into <paramref name="folder"/>.</summary>
     /// <returns>The two paths.</returns>
-    public static (string Loss, string Accuracy) Save(IReadOnlyList<EpochMetrics> epochs, string folder, string title = "")
+    public static (string Loss, string Accuracy) Save(IReadOnlyList<EpochScores> epochs, string folder, string title = "")
     {
         ArgumentNullException.ThrowIfNull(epochs);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);

@@ -1,6 +1,8 @@
-namespace LeNetTorchSharp.Data;
+using LeNetTorchSharp.Data;
 
-/// <summary>The MNIST-format datasets the trainer knows.</summary>
+namespace TrainMnist;
+
+/// <summary>The MNIST-format datasets the trainer knows (<c>--dataset</c>).</summary>
 public enum DatasetKind
 {
     /// <summary>Handwritten digits (<see cref="MnistResources.Mnist"/>).</summary>

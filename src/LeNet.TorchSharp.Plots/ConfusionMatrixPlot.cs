@@ -1,7 +1,7 @@
 using ScottPlot;
 using LeNetTorchSharp.Training;
 
-namespace LeNetTorchSharp.Visualization;
+namespace LeNetTorchSharp.Plots;
 
 /// <summary>A confusion matrix as a PNG heatmap with the count in every cell.</summary>
 public static class ConfusionMatrixPlot

@@ -1,9 +1,8 @@
-using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Tests.Data;
-using LeNetTorchSharp.Training;
+using TrainMnist;
 
-namespace LeNetTorchSharp.Tests.Training;
+namespace LeNetTorchSharp.Tests.App;
 
 [Category("Integration")]
 public class FashionMnistTests
@@ -19,11 +18,8 @@ public class FashionMnistTests
         using var run = new TempFolder();
         var output = new StringWriter();
 
-        var report = MnistTraining.Run(new MnistTrainingOptions
-        {
-            Model = ModelKind.Mlp, Dataset = DatasetKind.FashionMnist, Epochs = 1, DataRoot = data.Path, RunFolder = run.Path,
-            Device = LeNetTorchSharp.DeviceChoice.Cpu,
-        }, output);
+        var report = TrainingJob.Run(Recipe.Fast with { Model = ModelKind.Mlp, Dataset = DatasetKind.FashionMnist },
+            new RunOptions { Epochs = 1, DataRoot = data.Path, RunFolder = run.Path, Device = DeviceChoice.Cpu }, output);
 
         Assert.That(Directory.GetFiles(data.Path).Select(Path.GetFileName).Order(), Is.EqualTo(
             new[] { "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" }));

@@ -1,7 +1,7 @@
 using ScottPlot;
 using static TorchSharp.torch;
 
-namespace LeNetTorchSharp.Visualization;
+namespace LeNetTorchSharp.Plots;
 
 /// <summary>
 /// The tutorial's <c>view_classify</c>: an image beside a horizontal bar chart of its class probabilities, as a PNG.

@@ -1,7 +1,7 @@
 using ScottPlot;
 using static TorchSharp.torch;
 
-namespace LeNetTorchSharp.Visualization;
+namespace LeNetTorchSharp.Plots;
 
 /// <summary>The test images the model got wrong with the most confidence, in a grid, each with its label and prediction.</summary>
 public static class WrongPredictionsGrid

@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace LeNetTorchSharp.Models;
+namespace LeNetTorchSharp.Kernels;
 
 /// <summary>
 /// The loops behind <see cref="MaxPool2x2"/>: 2x2 max pooling with stride 2 over contiguous float32
@@ -14,8 +14,8 @@ namespace LeNetTorchSharp.Models;
 /// belong to no window (floor mode).
 /// </para>
 /// <para>
-/// Why written here: with libtorch's elementwise operations the backward pass took 14 of them over
-/// strided views, 1 ms per LeNet step; one pass here takes 0.2 ms. Eight floats of a row hold four
+/// Why loops: built from libtorch's elementwise operations, the backward pass took 14 of them over strided
+/// views; here it is one pass over the memory. Eight floats of a row hold four
 /// windows' top (or bottom) pairs; each window is worked out in the even lane of its pair, with its
 /// right-hand element brought over by swapping neighbours. A row whose window count is not a multiple
 /// of four ends with a block that overlaps the one before it: recomputing a window writes the same

@@ -1,9 +1,10 @@
+using LeNetTorchSharp.Kernels;
 using LeNetTorchSharp.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using TorchF = TorchSharp.torch.nn.functional;
 
-namespace LeNetTorchSharp.Tests.Models;
+namespace LeNetTorchSharp.Tests.Kernels;
 
 /// <summary>The library's 2x2 max pool against libtorch's <c>max_pool2d</c>: same values, same gradients, bit for bit.</summary>
 public class MaxPool2x2Tests
@@ -29,7 +30,7 @@ public class MaxPool2x2Tests
         var outputShape = TorchF.max_pool2d(input, [2, 2]).shape;
         var weights = randn(outputShape, generator: new Generator(7));
         var (expected, expectedGrad) = PoolAndGrad(x => TorchF.max_pool2d(x, [2, 2]), input, weights);
-        var (actual, actualGrad) = PoolAndGrad(x => Functional.max_pool2d(x, 2), input, weights);
+        var (actual, actualGrad) = PoolAndGrad(x => MaxPool2x2.max_pool2d(x), input, weights);
         Assert.That(actual.shape, Is.EqualTo(expected.shape));
         Assert.That(Same(actual, expected), Is.True, "values");
         Assert.That(Same(actualGrad, expectedGrad), Is.True, "gradients");
@@ -46,7 +47,7 @@ public class MaxPool2x2Tests
     public void Values_and_gradients_equal_libtorch_max_pool2d(long n, long c, long h, long w)
     {
         manual_seed(1);
-        Assert.That(MaxPool2x2.Handles(randn(n, c, h, w)), Is.True, "takes the fast path");
+        Assert.That(MaxPool2x2Function.Handles(randn(n, c, h, w)), Is.True, "takes the fast path");
         AssertSameAsLibtorch(randn(n, c, h, w));
     }
 
@@ -79,7 +80,7 @@ public class MaxPool2x2Tests
     public void Float64_goes_to_libtorch()
     {
         manual_seed(4);
-        Assert.That(MaxPool2x2.Handles(randn(2, 3, 8, 8, ScalarType.Float64)), Is.False);
+        Assert.That(MaxPool2x2Function.Handles(randn(2, 3, 8, 8, ScalarType.Float64)), Is.False);
         AssertSameAsLibtorch(randn(2, 3, 8, 8, ScalarType.Float64));
     }
 
@@ -120,7 +121,7 @@ public class MaxPool2x2Tests
             return autograd.grad([grad.pow(2).sum()], [weights], allow_unused: true)[0];
         }
         var expected = PenaltyGrad(x => TorchF.max_pool2d(x, [2, 2]));
-        var actual = PenaltyGrad(x => Functional.max_pool2d(x, 2));
+        var actual = PenaltyGrad(x => MaxPool2x2.max_pool2d(x));
         Assert.That(actual.IsInvalid, Is.False, "the penalty does not reach the weights");
         Assert.That(Same(actual, expected), Is.True);
     }
@@ -130,7 +131,7 @@ public class MaxPool2x2Tests
     {
         using var x = randn(2, 6, 28, 28, requires_grad: true);
         using var _ = no_grad();
-        using var output = Functional.max_pool2d(x, 2);
+        using var output = MaxPool2x2.max_pool2d(x);
         using var expected = TorchF.max_pool2d(x, [2, 2]);
         Assert.That(output.requires_grad, Is.False);
         Assert.That(Same(output, expected), Is.True);
@@ -139,17 +140,47 @@ public class MaxPool2x2Tests
     [Test]
     public void Integer_tensors_and_other_windows_go_to_libtorch()
     {
-        Assert.That(MaxPool2x2.Handles(ones(1, 1, 4, 4, ScalarType.Int64)), Is.False);
-        Assert.That(MaxPool2x2.Handles(ones(1, 1, 4, 4, ScalarType.Float16)), Is.False);
-        Assert.That(MaxPool2x2.Handles(ones(1, 1, 1, 4)), Is.False, "too small: libtorch's error");
-        Assert.That(MaxPool2x2.Handles(ones(4, 4)), Is.False, "rank 2: libtorch's error");
-        using var pooled = Functional.max_pool2d(arange(81, ScalarType.Float32).reshape(1, 1, 9, 9), 3);
-        Assert.That(pooled.flatten().data<float>().ToArray(), Is.EqualTo(new float[] { 20, 23, 26, 47, 50, 53, 74, 77, 80 }));
+        Assert.That(MaxPool2x2Function.Handles(ones(1, 1, 4, 4, ScalarType.Int64)), Is.False);
+        Assert.That(MaxPool2x2Function.Handles(ones(1, 1, 4, 4, ScalarType.Float16)), Is.False);
+        Assert.That(MaxPool2x2Function.Handles(ones(1, 1, 1, 4)), Is.False, "too small: libtorch's error");
+        Assert.That(MaxPool2x2Function.Handles(ones(4, 4)), Is.False, "rank 2: libtorch's error");
+        using var pooled = MaxPool2x2.max_pool2d(arange(16, ScalarType.Int64).reshape(1, 1, 4, 4));
+        Assert.That(pooled.flatten().data<long>().ToArray(), Is.EqualTo(new long[] { 5, 7, 13, 15 }));
+    }
+
+    [Test]
+    public void Switched_off_every_call_goes_to_libtorch_and_LeNet_computes_the_same_bits()
+    {
+        manual_seed(7);
+        using var net = new LeNet();
+        using var input = randn(8, 1, 32, 32);
+        Tensor Gradient()
+        {
+            net.zero_grad();
+            net.call(input).pow(2).sum().backward();
+            return net.get_parameter("conv1.weight")!.grad!.clone();
+        }
+
+        var before = MaxPool2x2Function.Calls;
+        using var withKernel = Gradient();
+        Assert.That(MaxPool2x2Function.Calls - before, Is.EqualTo(2), "LeNet's two pools take the kernel");
+        try
+        {
+            MaxPool2x2.Enabled = false;
+            before = MaxPool2x2Function.Calls;
+            using var withLibtorch = Gradient();
+            Assert.That(MaxPool2x2Function.Calls, Is.EqualTo(before), "no call takes the kernel while it is off");
+            Assert.That(Same(withLibtorch, withKernel), Is.True);
+        }
+        finally
+        {
+            MaxPool2x2.Enabled = true;
+        }
     }
 
     [Test]
     public void A_too_small_input_gets_libtorchs_error()
     {
-        Assert.That(() => Functional.max_pool2d(ones(1, 1, 1, 4), 2), Throws.Exception);
+        Assert.That(() => MaxPool2x2.max_pool2d(ones(1, 1, 1, 4)), Throws.Exception);
     }
 }

@@ -2,21 +2,12 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LeNetTorchSharp.Models;
+namespace LeNetTorchSharp.Kernels;
 
-/// <summary>
-/// <c>F.max_pool2d(input, 2)</c> on the CPU for float32, with the same values and the same gradients as
-/// libtorch's, bit for bit, NaN included; about 5x faster than libtorch's for LeNet's pools forward and
-/// backward.
-/// </summary>
-/// <remarks>
-/// Why it exists: libtorch's CPU max pooling finds each window's maximum and its index in a scalar loop;
-/// for LeNet's first pool (N x 6 x 28 x 28) that took more time than both convolutions' forward passes
-/// together (1.7 ms of a 7 ms training step at batch 128 on a 2-core EPYC). The loops are in
-/// <see cref="MaxPool2x2Kernel"/>. Backward finds each window's maximum again from the saved input rather
-/// than keeping indices from the forward pass, which costs less than writing and reading them.
-/// </remarks>
-internal sealed class MaxPool2x2 : autograd.SingleTensorFunction<MaxPool2x2>
+/// <summary>The autograd function behind <see cref="MaxPool2x2"/>: forward and backward through <see cref="MaxPool2x2Kernel"/>.</summary>
+/// <remarks>Backward finds each window's maximum again from the saved input rather than keeping indices from the
+/// forward pass, which costs less than writing and reading them.</remarks>
+internal sealed class MaxPool2x2Function : autograd.SingleTensorFunction<MaxPool2x2Function>
 {
     public override string Name => "MaxPool2x2Backward";
 
@@ -30,10 +21,16 @@ internal sealed class MaxPool2x2 : autograd.SingleTensorFunction<MaxPool2x2>
         && input.shape[^2] >= 2 && input.shape[^1] >= 2
         && input.numel() <= int.MaxValue / sizeof(float);
 
+    /// <summary>Calls that took the kernel, so that tests can tell it from libtorch's (the values are the same).</summary>
+    internal static long Calls;
+
     /// <summary>The pooled tensor: <c>(N, C, H / 2, W / 2)</c> or <c>(C, H / 2, W / 2)</c>, rounded down.</summary>
-    public static Tensor Apply(Tensor input) =>
+    public static Tensor Apply(Tensor input)
+    {
+        Interlocked.Increment(ref Calls);
         // Without a gradient to track, skip the autograd function and what it keeps for backward.
-        input.requires_grad && is_grad_enabled() ? apply(input) : Pool(input);
+        return input.requires_grad && is_grad_enabled() ? apply(input) : Pool(input);
+    }
 
     static Tensor Pool(Tensor input)
     {

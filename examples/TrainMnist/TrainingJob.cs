@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using LeNetTorchSharp;
+using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Plots;
+using LeNetTorchSharp.Serialization;
+using LeNetTorchSharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TrainMnist;
+
+/// <summary>What a training run achieved.</summary>
+/// <param name="Epochs">Every epoch of the run (including those before a resume).</param>
+/// <param name="Final">Test evaluation after the last epoch.</param>
+/// <param name="Device">Where it ran.</param>
+/// <param name="RunFolder">Where its files are (null for a dry run).</param>
+/// <param name="Elapsed">Wall-clock time of this invocation.</param>
+public sealed record TrainingReport(IReadOnlyList<EpochMetrics> Epochs, Evaluation Final, string Device, string? RunFolder, TimeSpan Elapsed);
+
+/// <summary>
+/// The trainer program's job, pytorch/examples' <c>mnist/main.py</c> on the library: load the data, train,
+/// evaluate and log each epoch, checkpoint, save the weights, draw the figures.
+/// </summary>
+/// <remarks>
+/// The run folder receives <c>metrics.jsonl</c> (one line per epoch), <c>last.ckpt</c> (every epoch) and
+/// <c>best.ckpt</c> (best test accuracy), <c>model.safetensors</c> (final weights with a <see cref="ModelCard"/>),
+/// and, unless <see cref="RunOptions.Plots"/> is off, <c>loss.png</c>, <c>accuracy.png</c>, <c>confusion.png</c>,
+/// <c>confusion.txt</c> and <c>wrong.png</c>. Every file is written atomically.
+/// </remarks>
+public static class TrainingJob
+{
+    /// <summary>Batch size for evaluation: large batches are faster, and there are no gradients to keep.</summary>
+    const int EvaluationBatchSize = 256;
+
+    /// <summary>The run description's entry for the best test accuracy so far (best.ckpt's policy).</summary>
+    const string BestAccuracyKey = "best-accuracy";
+
+    /// <summary>Runs a training job, writing set-up lines and one line per epoch to <paramref name="output"/>.</summary>
+    /// <param name="recipe">What to train and how; when resuming, the checkpoint's own recipe.</param>
+    /// <param name="options">Where and how long, and what to write.</param>
+    /// <param name="output">Where the report lines go.</param>
+    /// <param name="onProgress">Called every <see cref="RunOptions.LogEvery"/> batches with the epoch number and progress.</param>
+    /// <exception cref="FileNotFoundException">The dataset is missing and could not be downloaded.</exception>
+    /// <exception cref="CheckpointException">The checkpoint to resume from is unreadable or does not fit.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public static TrainingReport Run(Recipe recipe, RunOptions options, TextWriter output, Action<int, StepProgress>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        var clock = Stopwatch.StartNew();
+        recipe.Check();
+        if (options.Epochs <= 0) throw new ArgumentException($"--epochs must be a positive number of epochs; found {options.Epochs}.");
+        var resumed = options.Resume is { } resume ? Checkpoint.Read(resume) : null;
+        if (resumed is not null && options.Epochs <= resumed.Epochs)
+            throw new CheckpointException(options.Resume!, $"the checkpoint has already trained {resumed.Epochs} epochs; pass --epochs greater than {resumed.Epochs} to continue");
+
+        var device = Devices.Select(options.Device);
+        output.WriteLine($"Device: {Devices.Describe(device)} ({options.Device.ToString().ToLowerInvariant()})");
+        manual_seed(recipe.Seed);
+
+        var resources = recipe.Resources;
+        var root = options.DataRoot ?? resources.DefaultRoot;
+        var size = recipe.Model.ImageSize();
+        using var train = new MNIST(root, train: true, download: options.Download, transform: recipe.Normalization, imageSize: size, device: device, resources: resources, log: output);
+        using var test = new MNIST(root, train: false, download: options.Download, transform: recipe.Normalization, imageSize: size, device: device, resources: resources, log: output);
+        output.WriteLine($"Data: {resources.Name}, {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(root)}, {size}x{size}, {recipe.Normalization}");
+
+        using var model = recipe.Model.Create(resources.Classes.Count);
+        model.to(device);
+        using var loader = new TensorDataLoader(train, recipe.BatchSize, shuffle: true, seed: recipe.Seed);
+        using var testLoader = new TensorDataLoader(test, EvaluationBatchSize, shuffle: false);
+        var optimizer = recipe.CreateOptimizer(model.parameters());
+        using var trainer = new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, options.Epochs, loader.Count))
+        {
+            SchedulerInterval = recipe.SchedulerInterval,
+            LogEvery = options.LogEvery,
+        };
+        output.WriteLine(Describe(recipe, model, options.Epochs));
+
+        if (options.DryRun)
+            return DryRun(trainer, loader, test, device, clock, output);
+
+        var folder = options.RunFolder
+            ?? (options.Resume is { } from ? Path.GetDirectoryName(Path.GetFullPath(from))! : DefaultRunFolder(recipe));
+        Directory.CreateDirectory(folder);
+        AtomicFile.RemoveAbandoned(folder);
+        var metrics = new MetricsLog(Path.Combine(folder, "metrics.jsonl"));
+        var lastCheckpoint = Path.Combine(folder, "last.ckpt");
+        var bestCheckpoint = Path.Combine(folder, "best.ckpt");
+        output.WriteLine($"Run folder: {Path.GetFullPath(folder)}");
+
+        var best = 0.0;
+        if (resumed is not null)
+        {
+            Checkpoint.Load(options.Resume!, trainer, loader);
+            best = resumed.Run.TryGetValue(BestAccuracyKey, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : 0;
+            output.WriteLine($"Resumed from {Path.GetFullPath(options.Resume!)} after epoch {resumed.Epochs} (step {resumed.Steps}); training to epoch {options.Epochs}");
+        }
+
+        var history = metrics.Read().Where(m => m.Epoch <= trainer.EpochsCompleted).ToList();
+        Evaluation? last = null;
+        trainer.Fit(loader, options.Epochs, (epoch, result) =>
+        {
+            var evaluation = trainer.Evaluate(testLoader);
+            last = evaluation;
+            var record = new EpochMetrics(epoch, result.Loss, evaluation.Loss, evaluation.Accuracy, result.Elapsed.TotalSeconds, result.SamplesPerSecond, result.LearningRate);
+            history.Add(record);
+            metrics.Append(record);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {epoch,2}/{options.Epochs}  train loss {result.Loss:F4}  test loss {evaluation.Loss:F4}  " +
+                $"test acc {evaluation.Accuracy * 100:F2}%  {result.Elapsed.TotalSeconds:F1}s  {result.SamplesPerSecond:N0} samples/s  lr {result.LearningRate:G3}"));
+
+            var improved = evaluation.Accuracy > best;
+            best = Math.Max(best, evaluation.Accuracy);
+            var run = new Dictionary<string, string>(recipe.ToRun()) { [BestAccuracyKey] = best.ToString("R", CultureInfo.InvariantCulture) };
+            Checkpoint.Save(lastCheckpoint, trainer, recipe.Card, loader, run);
+            if (improved) AtomicFile.Write(bestCheckpoint, temp => File.Copy(lastCheckpoint, temp));
+        }, progress => onProgress?.Invoke(trainer.EpochsCompleted + 1, progress));
+
+        var final = last ?? trainer.Evaluate(testLoader);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Test accuracy {final.Accuracy * 100:F2}% ({final.Correct:N0}/{final.Samples:N0}) after {options.Epochs} epochs, {clock.Elapsed.TotalSeconds:F1}s in all"));
+
+        var weights = Path.Combine(folder, "model.safetensors");
+        Safetensors.SaveModel(model, weights, recipe.Card.ToMetadata());
+        output.WriteLine($"Saved weights to {Path.GetFullPath(weights)}");
+        if (options.SavePath is { } savePath)
+        {
+            Safetensors.SaveModel(model, savePath, recipe.Card.ToMetadata());
+            output.WriteLine($"Saved weights to {Path.GetFullPath(savePath)}");
+        }
+        if (options.Plots)
+            Figures(model, test, testLoader, history, folder, recipe, output);
+        return new TrainingReport(history, final, device.ToString(), folder, clock.Elapsed);
+    }
+
+    static string Describe(Recipe recipe, nn.Module model, int epochs)
+    {
+        var momentum = recipe.Optimizer != OptimizerKind.Adam && recipe.Momentum > 0
+            ? FormattableString.Invariant($" momentum {recipe.Momentum}{(recipe.Nesterov ? " (Nesterov)" : "")}")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Model: {recipe.Model} ({model.CountParameters().Total:N0} parameters); {recipe.Optimizer} lr {recipe.LearningRate}{momentum}, " +
+            $"{recipe.Schedule} schedule, batch {recipe.BatchSize}, {epochs} epochs, seed {recipe.Seed}");
+    }
+
+    static string DefaultRunFolder(Recipe recipe) =>
+        Path.Combine("runs", $"{recipe.Dataset.ToString().ToLowerInvariant()}-{recipe.Model.ToString().ToLowerInvariant()}-{DateTime.Now:yyyyMMdd-HHmmss}");
+
+    /// <summary>Curves, the confusion matrix (text and figure), per-class accuracy and the confident mistakes.</summary>
+    static void Figures(nn.Module<Tensor, Tensor> model, MNIST test, TensorDataLoader testLoader, IReadOnlyList<EpochMetrics> history,
+        string folder, Recipe recipe, TextWriter output)
+    {
+        var classes = test.Resources.Classes;
+        using var probabilities = Probabilities(model, testLoader);
+        using var predicted = probabilities.argmax(1);
+        var matrix = new ConfusionMatrix(test.Labels, predicted, classes);
+        var text = matrix.ToString();
+        AtomicFile.Write(Path.Combine(folder, "confusion.txt"), temp => File.WriteAllText(temp, text));
+        output.WriteLine("Accuracy per class: " + string.Join(", ",
+            Enumerable.Range(0, classes.Count).Select(c => string.Create(CultureInfo.InvariantCulture, $"{classes[c]} {matrix.Accuracy(c) * 100:F1}%"))));
+        ConfusionMatrixPlot.Save(matrix, Path.Combine(folder, "confusion.png"));
+        if (history.Count > 0)
+            TrainingCurves.Save([.. history.Select(m => new EpochScores(m.Epoch, m.TrainLoss, m.TestLoss, m.TestAccuracy))],
+                folder, $"{recipe.Model} on {test.Resources.Name}");
+        using var images = test.Data.cpu();
+        WrongPredictionsGrid.Save(images, test.Labels, probabilities, classes, Path.Combine(folder, "wrong.png"));
+        output.WriteLine($"Figures: loss.png, accuracy.png, confusion.png, confusion.txt, wrong.png in {Path.GetFullPath(folder)}");
+    }
+
+    /// <summary>Class probabilities (softmax of the logits) for every test image, N x C on the CPU.</summary>
+    static Tensor Probabilities(nn.Module<Tensor, Tensor> model, TensorDataLoader testLoader)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var chunks = new List<Tensor>();
+        foreach (var (images, _) in testLoader)
+            using (NewDisposeScope())
+                chunks.Add(nn.functional.softmax(model.call(images), 1).cpu().MoveToOuterDisposeScope());
+        var all = cat(chunks, 0);
+        foreach (var chunk in chunks) chunk.Dispose();
+        return all;
+    }
+
+    static TrainingReport DryRun(Trainer trainer, TensorDataLoader loader, MNIST test, Device device, Stopwatch clock, TextWriter output)
+    {
+        foreach (var (images, labels) in loader)
+        {
+            using var loss = trainer.Step(images, labels);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: one batch of {images.shape[0]}, loss {loss.item<float>():F4}"));
+            break;
+        }
+        var n = Math.Min(1000, test.Count);
+        using var images1000 = test.Images(0, n);
+        using var labels1000 = test.Labels.narrow(0, 0, n);
+        using var firstImages = new TensorDataLoader(images1000, labels1000, EvaluationBatchSize, shuffle: false);
+        var evaluation = trainer.Evaluate(firstImages);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: evaluated {evaluation.Samples} test images, accuracy {evaluation.Accuracy * 100:F2}%"));
+        return new TrainingReport([], evaluation, device.ToString(), null, clock.Elapsed);
+    }
+}
