@@ -71,10 +71,11 @@ public sealed class Trainer : IDisposable
         Scheduler = scheduler;
         ownsCriterion = criterion is null;
         Criterion = criterion ?? CrossEntropyLoss();
+        Device = model.parameters().FirstOrDefault()?.device ?? CPU;
     }
 
-    /// <summary>Where the model's parameters are, so where batches must be.</summary>
-    public Device Device => Model.parameters().FirstOrDefault()?.device ?? CPU;
+    /// <summary>Where the model's parameters are (when the trainer was made), so where batches must be.</summary>
+    public Device Device { get; }
 
     /// <summary>The current learning rate of the first parameter group.</summary>
     public double LearningRate => Optimizer.ParamGroups.First().LearningRate;
@@ -217,11 +218,10 @@ public sealed class Trainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);
-        var device = Device;
-        if (!Devices.Same(input.device, device))
-            throw new ArgumentException($"the batch is on {input.device} but the model is on {device}; move it with .to(trainer.Device).", nameof(input));
-        if (!Devices.Same(target.device, device))
-            throw new ArgumentException($"the labels are on {target.device} but the model is on {device}.", nameof(target));
+        if (!Devices.Same(input.device, Device))
+            throw new ArgumentException($"the batch is on {input.device} but the model is on {Device}; move it with .to(trainer.Device).", nameof(input));
+        if (!Devices.Same(target.device, Device))
+            throw new ArgumentException($"the labels are on {target.device} but the model is on {Device}.", nameof(target));
         if (input.dim() == 0 || target.dim() == 0 || input.shape[0] != target.shape[0])
             throw new ArgumentException($"input and target must have one row per sample; received input [{string.Join(", ", input.shape)}] and target [{string.Join(", ", target.shape)}].", nameof(target));
         if (input.shape[0] == 0)
