@@ -1,3 +1,4 @@
+using System.Reflection;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -85,6 +86,7 @@ public static class DigitImage
     }
 
     /// <summary>The decoded image, or null when SkiaSharp recognises no image format (it throws for some such inputs, returns null for others).</summary>
+    /// <exception cref="InvalidOperationException">SkiaSharp's native library is missing: the application must reference it.</exception>
     static SKBitmap? Decode(byte[] bytes)
     {
         try
@@ -95,7 +97,19 @@ public static class DigitImage
         {
             return null;
         }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException)
+        {
+            // Like the libtorch backend, SkiaSharp's native library is the application's to choose.
+            var informational = typeof(SKBitmap).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
+            var version = Version.TryParse(informational.Split('-', '+')[0], out var v) ? $"{v.Major}.{v.Minor}.{v.Build}" : informational;
+            throw new InvalidOperationException(
+                "Reading images needs SkiaSharp's native library, which this application does not include: add a PackageReference to " +
+                $"SkiaSharp.NativeAssets.{NativeAssetsFor()} (version {version}, the SkiaSharp version in use).", e);
+        }
     }
+
+    static string NativeAssetsFor() =>
+        OperatingSystem.IsWindows() ? "Win32" : OperatingSystem.IsMacOS() ? "macOS" : "Linux.NoDependencies";
 
     static float[] Grayscale(SKBitmap bitmap)
     {
