@@ -3,10 +3,12 @@
 
 Same MNIST files, same preprocessing (28x28 bytes resized once to 32x32 with bilinear interpolation and
 rounded back to bytes; floats and normalization per batch), same LeNet and MLP, same optimizer and
-batch size, same loss read-back every 50 steps, 2 threads. Prints one JSON line of measurements.
+batch size, same loss read-back every 50 steps, 2 threads. Prints one JSON line of measurements, with the BLAS library
+the process actually loaded: PyTorch at its best here runs on OpenBLAS (libopenblas0-pthread) with
+OPENBLAS_NUM_THREADS=1, so that BLAS threads do not fight torch's own two (bench/compare.sh sets this up).
 
-    /usr/bin/python3 bench/pytorch_peer.py --data data/mnist --epochs 10 --batch-size 64 [--json out.json]
-(Debian: apt-get install python3-torch)
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_peer.py --data data/mnist --epochs 10 --batch-size 64 [--json out.json]
+(Debian: apt-get install python3-torch libopenblas0-pthread)
 """
 import argparse, gzip, json, os, resource, statistics, struct, time
 
@@ -70,6 +72,26 @@ class Mlp(nn.Module):
 MEAN, STD = 0.1307, 0.3081
 
 
+def blas_libraries():
+    """The BLAS libraries mapped into this process, as real paths (read after torch has run a matmul)."""
+    paths = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            parts = line.split()
+            if len(parts) >= 6 and "blas" in os.path.basename(parts[5]):
+                paths.add(os.path.realpath(parts[5]))
+    return sorted(paths)
+
+
+def blas_kind(paths):
+    """openblas, reference (netlib's unoptimised BLAS, Debian's default without OpenBLAS), or what was found."""
+    if any("openblas" in p for p in paths):
+        return "openblas"
+    if any("/blas/" in p for p in paths):
+        return "reference"
+    return ";".join(paths) or "none"
+
+
 def to_float(images):
     return (images.float().div_(255) - MEAN) / STD
 
@@ -114,6 +136,10 @@ def main():
     torch.set_num_threads(2)
     torch.manual_seed(1)
     results = {}
+    torch.mm(torch.randn(64, 64), torch.randn(64, 64))
+    blas = blas_libraries()
+    print(f"    BLAS: {blas_kind(blas)} ({', '.join(blas) or 'no BLAS library mapped'}), "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, torch threads {torch.get_num_threads()}", flush=True)
 
     images, labels = load(args.data, True, 32)
     test_images, test_labels = load(args.data, False, 32)
@@ -138,6 +164,8 @@ def main():
     results["mlp_epoch_best_s"] = min(epochs)
     results["mlp_train_samples_per_s"] = len(labels) / statistics.median(epochs)
     results["torch_version"] = float(".".join(torch.__version__.split(".")[:2]))
+    results["blas"] = blas_kind(blas)
+    results["openblas_threads"] = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
 
     line = json.dumps(results)
     print(line)
