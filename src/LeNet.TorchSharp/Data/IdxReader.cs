@@ -38,7 +38,7 @@ public static class IdxReader
 
     /// <summary>
     /// Reads an IDX file (as <see cref="Read(string, int)"/>) straight into a uint8 tensor of its shape, without
-    /// an intermediate managed copy: the 47 MB of MNIST's training images are held once, in native memory.
+    /// an intermediate managed copy, so MNIST's training images are held once, in native memory.
     /// </summary>
     public static Tensor ReadTensor(string path, int dimensions)
     {

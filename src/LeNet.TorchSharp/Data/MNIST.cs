@@ -10,8 +10,8 @@ namespace LeNetTorchSharp.Data;
 /// <remarks>
 /// The IDX files are read and validated once. The images stay bytes (<see cref="Data"/>, like torchvision's
 /// <c>dataset.data</c>) on the device: resized once at load when <c>imageSize</c> asks for it (bilinear,
-/// rounded back to bytes as PIL's <c>Resize</c> does), 61 MB for LeNet's 60,000 32x32 images where floats
-/// would take 245 MB. <see cref="Images"/> and <see cref="ImagesAt"/> turn bytes into floats in [0, 1]
+/// rounded back to bytes as PIL's <c>Resize</c> does), a quarter of the memory floats would take.
+/// <see cref="Images"/> and <see cref="ImagesAt"/> turn bytes into floats in [0, 1]
 /// (torchvision's <c>ToTensor</c>) and apply <c>transform</c> (e.g. <see cref="Normalize"/>) per batch, on
 /// the device, where it costs a few element-wise operations.
 /// </remarks>
@@ -19,7 +19,6 @@ public sealed class MNIST : IDisposable
 {
     /// <summary>MNIST's default folder, relative to the working directory (each dataset has its own: <see cref="MnistResources.DefaultRoot"/>).</summary>
     public const string DefaultRoot = "data/mnist";
-
 
     /// <summary>Side of MNIST's images as stored in the files.</summary>
     public const int FileImageSize = 28;
@@ -96,8 +95,8 @@ public sealed class MNIST : IDisposable
     /// <summary>Float images (as <see cref="Images(long, long)"/>) for the samples at <paramref name="indices"/> (int64, on the device).</summary>
     public Tensor ImagesAt(Tensor indices)
     {
-        // Disposed here, not left to the garbage collector: a batch's bytes are 128 KB, and the collector,
-        // which sees only the small managed handles, ran about once an epoch, so up to 60 MB of them piled up.
+        // Disposed here, not left to the garbage collector: the collector sees only the small managed handles,
+        // so a batch's bytes would pile up between its rare runs.
         using var bytes = Data.index_select(0, indices);
         return ToFloat(bytes);
     }
@@ -121,7 +120,7 @@ public sealed class MNIST : IDisposable
         if (File.Exists(raw + ".gz")) return raw + ".gz";
         throw new FileNotFoundException(
             $"{file.Name} (or {file.Name}.gz) not found in {Path.GetFullPath(root)}. " +
-            MnistDownloader.HowToGetFiles(root, resources) + " Or let the loader download them (download: true; the trainer does unless --no-download).",
+            MnistDownloader.HowToGetFiles(root, resources) + " Or let the loader download them (download: true).",
             raw);
     }
 

@@ -29,8 +29,8 @@ public sealed class Resize : ITransform
             throw new ArgumentException($"Resize expects float images of shape [N, C, H, W]; received {images.dtype} [{string.Join(", ", images.shape)}].", nameof(images));
         // Each channel of each image is resized on its own, so N images of C channels can go as one image of
         // N x C channels. libtorch then takes its planar kernel rather than the channels-last one it picks
-        // for a single channel, which took 1.8x as long for MNIST (0.7 s for 70k images). The two kernels
-        // agree to the last bit or two of a float (byte-valued MNIST pixels came out identical).
+        // for a single channel, which is slower (bench/README.md). The two kernels agree to the last bit or two
+        // of a float (byte-valued MNIST pixels come out identical).
         var (n, c) = (images.shape[0], images.shape[1]);
         using var planes = images.reshape(1, n * c, images.shape[2], images.shape[3]);
         using var resized = nn.functional.interpolate(planes, [Size, Size], mode: InterpolationMode.Bilinear, align_corners: false);
