@@ -18,7 +18,8 @@ static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
 
 // ## Neural networks with PyTorch
 // MNIST: 28x28 grayscale digits. Each image becomes floats in [0, 1], then Normalize((0.5,), (0.5,)) maps them
-// to [-1, 1]. The loader gives shuffled batches of 64.
+// to [-1, 1] (any torchvision.ITransform fits here; torchvision.transforms.Normalize([0.5], [0.5]) gives the
+// same tensors). The loader gives shuffled batches of 64.
 Console.WriteLine("## Neural networks with PyTorch");
 using var trainset = new MNIST(mnistRoot, train: true, download: true, transform: Normalize.Tutorial);
 using var trainloader = new TensorDataLoader(trainset, batchSize: 64, shuffle: true, disposeBatch: false);

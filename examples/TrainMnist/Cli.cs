@@ -45,7 +45,7 @@ public static class Cli
         var noDownload = new Option<bool>("--no-download") { Description = "fail instead of downloading missing files" };
         var output = new Option<string?>("--out") { Description = "run folder for metrics, checkpoints, weights and figures [default: runs/<dataset>-<model>-<time>]" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint (last.ckpt or best.ckpt) with its recipe; --epochs is the new total" };
-        var save = new Option<string?>("--save") { Description = "also save the final weights (safetensors) to this path" };
+        var save = new Option<string?>("--save") { Description = "also save the final weights to this path: .safetensors (with the model card) or PyTorch's .pt / .pth" };
         var noPlots = new Option<bool>("--no-plots") { Description = "skip the figures and the confusion matrix" };
         var quiet = new Option<bool>("--quiet", "--no-progress") { Description = "no live progress bar (it is off anyway when output is not a terminal)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "train one batch and evaluate briefly, to check the set-up" };
@@ -56,11 +56,14 @@ public static class Cli
             seed, device, data, noDownload, output, resume, save, noPlots, quiet, dryRun,
         };
 
-        var predictModel = new Option<string>("--model") { Description = "model.safetensors written by a training run, or a checkpoint", Required = true };
+        var predictModel = new Option<string>("--model") { Description = "the weights: a run's model.safetensors or checkpoint (.ckpt), any safetensors, or a PyTorch state_dict (.pt, .pth)", Required = true };
+        var arch = new Option<ModelKind?>("--arch") { Description = "lenet or mlp, for weights without a model card [default: told from the weights' keys and shapes]" };
+        var predictNormalize = new Option<string?>("--normalize") { Description = "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5), for weights without a model card [default: mnist]" };
+        predictNormalize.AcceptOnlyFromAmong("mnist", "tutorial");
         var image = new Option<string>("--image") { Description = "the picture to classify (PNG or JPEG, any size and colour)", Required = true };
         var figure = new Option<string?>("--figure") { Description = "also draw the view_classify figure to this PNG" };
         var top = new Option<int>("--top") { Description = "how many classes to list", DefaultValueFactory = _ => 3 };
-        var predict = new Command("predict", "Classify an image with a trained model.") { predictModel, image, figure, top };
+        var predict = new Command("predict", "Classify an image with a trained model.") { predictModel, image, arch, predictNormalize, figure, top };
         root.Subcommands.Add(predict);
 
         root.SetAction(parsed =>
@@ -112,7 +115,15 @@ public static class Cli
         });
 
         predict.SetAction(parsed => Guarded(stderr, () =>
-            Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, parsed.GetValue(figure), parsed.GetValue(top), stdout)));
+        {
+            (double, double)? normalization = parsed.GetValue(predictNormalize) switch
+            {
+                "mnist" => Predictor.MnistNormalization,
+                "tutorial" => (Normalize.Tutorial.Mean, Normalize.Tutorial.Std),
+                _ => null,
+            };
+            Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, parsed.GetValue(arch), normalization, parsed.GetValue(figure), parsed.GetValue(top), stdout);
+        }));
 
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
@@ -177,12 +188,29 @@ public static class Cli
             });
     }
 
-    static void Predict(string modelPath, string imagePath, string? figurePath, int top, TextWriter stdout)
+    static void Predict(string modelPath, string imagePath, ModelKind? arch, (double, double)? normalization, string? figurePath, int top, TextWriter stdout)
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1; found {top}.", nameof(top));
-        using var predictor = Predictor.Load(modelPath);
+        Predictor predictor;
+        try
+        {
+            predictor = Predictor.Load(modelPath, arch, normalization);
+        }
+        catch (UnknownArchitectureException e)
+        {
+            throw new ArgumentException($"{e.Message}: pass --arch lenet or --arch mlp.", e);
+        }
+        catch (ArgumentException e) when (e.ParamName is "model" or "normalization")
+        {
+            throw new ArgumentException($"{e.Message.Split(" (Parameter")[0]} Leave out --{(e.ParamName == "model" ? "arch" : "normalize")} for this file.", e);
+        }
+        using var _ = predictor;
         var prediction = predictor.Predict(imagePath);
-        stdout.WriteLine($"{Path.GetFileName(imagePath)}: {predictor.Card.Model} trained on {predictor.Card.Dataset}");
+        var card = predictor.Card;
+        stdout.WriteLine(predictor.CardFromFile
+            ? $"{Path.GetFileName(imagePath)}: {card.Model} trained on {card.Dataset}"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(imagePath)}: {card.Model} (no model card in {Path.GetFileName(modelPath)}: {card.Classes.Count} classes, normalization mean {card.Mean}, std {card.Std})"));
         foreach (var (name, label, probability) in prediction.Ranked.Take(top))
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-12} {probability * 100,6:F2}%"));
         if (figurePath is not null)

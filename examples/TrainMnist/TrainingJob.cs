@@ -129,7 +129,7 @@ public static class TrainingJob
         output.WriteLine($"Saved weights to {Path.GetFullPath(weights)}");
         if (options.SavePath is { } savePath)
         {
-            Safetensors.SaveModel(model, savePath, recipe.Card.ToMetadata());
+            Weights.Save(model, savePath, recipe.Card);
             output.WriteLine($"Saved weights to {Path.GetFullPath(savePath)}");
         }
         if (options.Plots)

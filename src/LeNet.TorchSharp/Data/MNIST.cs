@@ -30,7 +30,7 @@ public sealed class MNIST : IDisposable
     public Tensor Labels { get; }
 
     /// <summary>Applied to float images in [0, 1] whenever images are fetched (per batch), or null.</summary>
-    public ITransform? Transform { get; }
+    public torchvision.ITransform? Transform { get; }
 
     /// <summary>Side of the stored images (28, or 32 for LeNet).</summary>
     public int ImageSize { get; }
@@ -48,7 +48,8 @@ public sealed class MNIST : IDisposable
     /// <param name="root">Folder holding the four IDX files, raw or <c>.gz</c>; default the dataset's own (data/mnist, data/fashion-mnist).</param>
     /// <param name="train">Training split (60,000 for MNIST) or test split (10,000).</param>
     /// <param name="download">Download missing files from the mirrors (MD5-checked).</param>
-    /// <param name="transform">Applied to float images in [0, 1] as they are fetched, e.g. <see cref="Normalize.Tutorial"/>.</param>
+    /// <param name="transform">Applied to float images in [0, 1] as they are fetched: any <c>torchvision.ITransform</c>, e.g.
+    /// <see cref="Normalize.Tutorial"/> or <c>torchvision.transforms.Compose(...)</c> of TorchVision's and this library's.</param>
     /// <param name="imageSize">Side to resize the 28x28 images to, once, at load: 32 for LeNet, 28 (default) for none.</param>
     /// <param name="device">Where the tensors live; default CPU.</param>
     /// <param name="resources">Which dataset; default <see cref="MnistResources.Mnist"/>.</param>
@@ -57,7 +58,7 @@ public sealed class MNIST : IDisposable
     /// <exception cref="FileNotFoundException">A file is missing and <paramref name="download"/> is off; the message says how to get it.</exception>
     /// <exception cref="DatasetFormatException">A file is malformed, or images and labels disagree.</exception>
     /// <exception cref="DatasetDownloadException">Downloading failed on every mirror.</exception>
-    public MNIST(string? root = null, bool train = true, bool download = false, ITransform? transform = null,
+    public MNIST(string? root = null, bool train = true, bool download = false, torchvision.ITransform? transform = null,
         int imageSize = FileImageSize, Device? device = null, MnistResources? resources = null, IReadOnlyList<string>? mirrors = null,
         TextWriter? log = null)
     {
@@ -105,7 +106,7 @@ public sealed class MNIST : IDisposable
     {
         using var scope = NewDisposeScope();
         var x = bytes.to(ScalarType.Float32).div_(255);
-        if (Transform is not null) x = Transform.Apply(x);
+        if (Transform is not null) x = Transform.call(x);
         return x.MoveToOuterDisposeScope();
     }
 
@@ -155,7 +156,7 @@ public sealed class MNIST : IDisposable
         {
             using var scope = NewDisposeScope();
             var length = Math.Min(Chunk, n - start);
-            var resized = resize.Apply(all.narrow(0, start, length).to(ScalarType.Float32));
+            var resized = resize.call(all.narrow(0, start, length).to(ScalarType.Float32));
             // Rounded back to bytes, as resizing a PIL image does before ToTensor.
             result.narrow(0, start, length).copy_(resized.round_().clamp_(0, 255).to(ScalarType.Byte));
         }

@@ -4,10 +4,12 @@ using static TorchSharp.torch;
 namespace LeNetTorchSharp.Data;
 
 /// <summary>
-/// Resizes images to <c>size x size</c> with bilinear interpolation (torchvision's <c>transforms.Resize</c>;
-/// pixel centres aligned as in PIL and <c>align_corners=False</c>). LeNet takes 32x32; MNIST is 28x28.
+/// Resizes images to <c>size x size</c> with bilinear interpolation (pixel centres aligned as in PIL,
+/// <c>align_corners=False</c>), as a <c>torchvision.ITransform</c>. LeNet takes 32x32; MNIST is 28x28.
 /// </summary>
-public sealed class Resize : ITransform
+/// <remarks>Why not TorchVision's <c>transforms.Resize(32, InterpolationMode.Bilinear)</c>, which gives the same
+/// values: it makes libtorch print an <c>align_corners</c> warning on every call (and its default is nearest).</remarks>
+public sealed class Resize : torchvision.ITransform
 {
     /// <summary>Side of the square output.</summary>
     public int Size { get; }
@@ -20,9 +22,9 @@ public sealed class Resize : ITransform
         Size = size;
     }
 
-    /// <inheritdoc/>
+    /// <summary>The resized images, N x C x size x size.</summary>
     /// <exception cref="ArgumentException">The images are not a 4-dimensional floating-point tensor.</exception>
-    public Tensor Apply(Tensor images)
+    public Tensor call(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || !images.is_floating_point())

@@ -2,7 +2,6 @@ using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Inference;
@@ -18,63 +17,134 @@ public sealed record Prediction(Tensor Input, float[] Probabilities, IReadOnlyLi
         Probabilities.Select((p, i) => (Classes[i], i, p)).OrderByDescending(x => x.p);
 }
 
+/// <summary>The weights' architecture could be told neither from a model card nor from their keys and shapes.</summary>
+public sealed class UnknownArchitectureException(string path, string problem) : WeightsException(path, problem);
+
 /// <summary>
-/// A trained model ready to classify images: loaded from the trainer's <c>model.safetensors</c> (whose metadata
-/// names the architecture, dataset and normalization) or from a checkpoint.
+/// A trained model ready to classify images, from any weights of LeNet or the MLP: a checkpoint, safetensors with
+/// or without this library's model card, or a PyTorch <c>.pt</c> / <c>.pth</c> state dict.
 /// </summary>
+/// <remarks>
+/// A model card (checkpoints, the trainer program's safetensors) says what the weights are. Without one, the
+/// architecture is the one asked for, or else the one whose keys and shapes the weights have; the classes are
+/// numbered (MNIST's digits for ten), and the normalization is the one asked for, else MNIST's statistics.
+/// </remarks>
 public sealed class Predictor : IDisposable
 {
+    /// <summary>MNIST's pixel statistics: the normalization assumed for weights that do not say theirs.</summary>
+    public static readonly (double Mean, double Std) MnistNormalization = (0.1307, 0.3081);
+
     /// <summary>The model, in evaluation mode.</summary>
     public nn.Module<Tensor, Tensor> Model { get; }
 
     /// <summary>What the model is and how its inputs are prepared.</summary>
     public ModelCard Card { get; }
 
-    Predictor(nn.Module<Tensor, Tensor> model, ModelCard card)
+    /// <summary>Whether <see cref="Card"/> came from the file (else it was assumed: see the remarks).</summary>
+    public bool CardFromFile { get; }
+
+    Predictor(nn.Module<Tensor, Tensor> model, ModelCard card, bool cardFromFile)
     {
         Model = model;
         Card = card;
+        CardFromFile = cardFromFile;
         Model.eval();
     }
 
-    /// <summary>Loads a model file: safetensors with a <see cref="ModelCard"/>, or a <c>.ckpt</c> checkpoint.</summary>
-    /// <exception cref="SafetensorsException">A weights file that is malformed, has no model card, or does not fit its architecture.</exception>
+    /// <summary>Loads weights by their extension: <c>.ckpt</c>, <c>.safetensors</c>, <c>.pt</c> or <c>.pth</c>.</summary>
+    /// <param name="path">The weights.</param>
+    /// <param name="model">The architecture; needed only where the file has no model card and its keys do not tell.</param>
+    /// <param name="normalization">The input normalization of weights without a model card; default MNIST's statistics.</param>
+    /// <exception cref="ArgumentException">The extension is none of those, or <paramref name="model"/> or
+    /// <paramref name="normalization"/> contradicts the file's model card.</exception>
+    /// <exception cref="UnknownArchitectureException">No model card, no <paramref name="model"/>, and keys and shapes that are neither network's.</exception>
+    /// <exception cref="WeightsException">The file cannot be read, or does not fit the architecture.</exception>
     /// <exception cref="CheckpointException">A checkpoint that is damaged or of another version.</exception>
-    public static Predictor Load(string path)
+    public static Predictor Load(string path, ModelKind? model = null, (double Mean, double Std)? normalization = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path)) throw new SafetensorsException(path, "no such file");
-        if (IsZip(path))
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension == ".ckpt")
         {
-            var card = Checkpoint.Read(path).Card;
-            var model = card.Model.Create(card.Classes.Count);
-            Checkpoint.LoadWeights(path, model);
-            return new Predictor(model, card);
+            var card = Agreeing(Checkpoint.Read(path).Card, model, normalization, path);
+            var net = card.Model.Create(card.Classes.Count);
+            Checkpoint.LoadWeights(path, net);
+            return new Predictor(net, card, cardFromFile: true);
+        }
+        if (!Weights.Extensions.Contains(extension))
+            throw new ArgumentException($"{path}: expected weights ending in .ckpt, {string.Join(", ", Weights.Extensions)}; found '{extension}'.", nameof(path));
+
+        IReadOnlyList<KeyValuePair<string, Tensor>> tensors;
+        ModelCard? found = null;
+        if (extension == ".safetensors")
+        {
+            var contents = Safetensors.Load(path);
+            tensors = contents.Tensors;
+            try
+            {
+                found = ModelCard.FromMetadata(contents.Metadata);
+            }
+            catch (FormatException e)
+            {
+                contents.Dispose();
+                throw new WeightsException(path, $"the model card in the metadata is damaged ({e.Message})", e);
+            }
+        }
+        else
+        {
+            tensors = PyTorchWeights.Load(path);
         }
 
-        using var contents = Safetensors.Load(path);
-        ModelCard? found;
         try
         {
-            found = ModelCard.FromMetadata(contents.Metadata);
+            var card = found is not null
+                ? Agreeing(found, model, normalization, path)
+                : Assumed(model ?? Recognize(tensors, path), tensors, normalization ?? MnistNormalization, path);
+            var net = card.Model.Create(card.Classes.Count);
+            StateDict.CopyInto(net, tensors, path);
+            return new Predictor(net, card, cardFromFile: found is not null);
         }
-        catch (FormatException e)
+        finally
         {
-            throw new SafetensorsException(path, $"the model card in the metadata is damaged ({e.Message})");
+            foreach (var (_, tensor) in tensors) tensor.Dispose();
         }
-        var weightsCard = found ?? throw new SafetensorsException(path,
-            "expected weights saved by the trainer (metadata naming the model, dataset and normalization), found none; " +
-            "load plain weights into a model with Safetensors.LoadModel instead");
-        var net = weightsCard.Model.Create(weightsCard.Classes.Count);
-        Safetensors.CopyInto(net, contents.Tensors, path);
-        return new Predictor(net, weightsCard);
     }
 
-    static bool IsZip(string path)
+    /// <summary>The file's card, refusing a model kind or normalization that contradicts it.</summary>
+    static ModelCard Agreeing(ModelCard card, ModelKind? model, (double Mean, double Std)? normalization, string path)
     {
-        using var file = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[4];
-        return file.Read(magic) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
+        if (model is { } kind && kind != card.Model)
+            throw new ArgumentException($"{path}: the file's model card says {card.Model}, not {kind}.", nameof(model));
+        if (normalization is { } n && (n.Mean != card.Mean || n.Std != card.Std))
+            throw new ArgumentException($"{path}: the file's model card says normalization mean {card.Mean}, std {card.Std}, not mean {n.Mean}, std {n.Std}.", nameof(normalization));
+        return card;
+    }
+
+    /// <summary>A card for weights that have none: numbered classes (MNIST's digits for ten).</summary>
+    static ModelCard Assumed(ModelKind model, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, (double Mean, double Std) normalization, string path)
+    {
+        var fc3 = tensors.FirstOrDefault(t => t.Key == "fc3.weight").Value
+            ?? throw new WeightsException(path, $"expected {model}'s output layer 'fc3.weight', found keys {string.Join(", ", tensors.Select(t => t.Key))}");
+        var classes = checked((int)fc3.shape[0]);
+        string[] names = classes == 10 ? [.. MnistResources.Mnist.Classes] : [.. Enumerable.Range(0, classes).Select(i => i.ToString())];
+        return ModelCard.Validated(new ModelCard(model, "unknown (no model card)", names, normalization.Mean, normalization.Std));
+    }
+
+    /// <summary>The network whose parameter names and shapes (any number of classes) the weights have.</summary>
+    static ModelKind Recognize(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string path)
+    {
+        var shapes = tensors.ToDictionary(t => t.Key, t => t.Value.shape);
+        var classes = shapes.TryGetValue("fc3.weight", out var fc3) && fc3.Length == 2 && fc3[0] is > 1 and < int.MaxValue ? (int)fc3[0] : 10;
+        foreach (var kind in Enum.GetValues<ModelKind>())
+        {
+            using var candidate = kind.Create(classes);
+            var expected = candidate.state_dict();
+            if (expected.Count == shapes.Count && expected.All(e => shapes.TryGetValue(e.Key, out var s) && s.SequenceEqual(e.Value.shape)))
+                return kind;
+        }
+        throw new UnknownArchitectureException(path,
+            $"cannot tell the architecture: the weights' keys and shapes ({string.Join(", ", shapes.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {StateDict.Shape(s.Value)}"))}) " +
+            "are neither LeNet's nor the MLP's with their default sizes; name the architecture");
     }
 
     /// <summary>Class probabilities for a 28x28 MNIST-style image (uint8, 1 x 28 x 28 or 28 x 28).</summary>
@@ -84,15 +154,14 @@ public sealed class Predictor : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = digit.reshape(1, 1, 28, 28);
-        var size = Card.Model.ImageSize();
         // The same conversion the dataset applies: resized as bytes, then [0, 1], then normalized.
-        var x = MNIST.ResizeImages(images, size).to(ScalarType.Float32).div_(255);
-        x = new Normalize(Card.Mean, Card.Std).Apply(x);
+        var x = MNIST.ResizeImages(images, Card.Model.ImageSize()).to(ScalarType.Float32).div_(255);
+        x = x.sub_(Card.Mean).div_(Card.Std);
         return nn.functional.softmax(Model.call(x), 1).flatten().data<float>().ToArray();
     }
 
     /// <summary>Reads an image file, prepares it like MNIST (<see cref="DigitImage"/>), and classifies it.</summary>
-    /// <exception cref="ImageInputException">The file is missing, not an image, or blank.</exception>
+    /// <exception cref="ImageInputException">The file is missing, not an image, damaged, or blank.</exception>
     public Prediction Predict(string imagePath)
     {
         var input = DigitImage.Load(imagePath);

@@ -126,12 +126,11 @@ public static class Safetensors
     }
 
     /// <summary>Reads a safetensors file.</summary>
-    /// <exception cref="SafetensorsException">The file is malformed (every check is listed in the remarks of <see cref="Safetensors"/>).</exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="SafetensorsException">The file is missing, unreadable or malformed (every check is listed in the remarks of <see cref="Safetensors"/>).</exception>
     public static Contents Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = File.ReadAllBytes(path);
+        var bytes = InputFile.ReadAllBytes(path, (p, problem) => new SafetensorsException(p, problem));
         return Load(bytes, path);
     }
 
@@ -271,33 +270,12 @@ public static class Safetensors
     }
 
     /// <summary>Loads weights into <paramref name="model"/>: every key must match a parameter or buffer of the same shape and dtype.</summary>
-    /// <exception cref="SafetensorsException">The file is malformed, or keys, shapes or dtypes differ; the message names the first difference.</exception>
+    /// <exception cref="SafetensorsException">The file is malformed.</exception>
+    /// <exception cref="WeightsException">Keys, shapes or dtypes differ from the model's; the message names them.</exception>
     public static void LoadModel(nn.Module model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var contents = Load(path);
-        CopyInto(model, contents.Tensors, path);
-    }
-
-    /// <summary>Copies named tensors into the model's state, checking names, shapes and dtypes first (nothing is changed if any differs).</summary>
-    internal static void CopyInto(nn.Module model, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string path)
-    {
-        var state = model.state_dict();
-        var given = tensors.ToDictionary(t => t.Key, t => t.Value);
-        foreach (var (name, target) in state)
-        {
-            if (!given.TryGetValue(name, out var source))
-                throw new SafetensorsException(path, $"{model.GetType().Name} has parameter '{name}' [{string.Join(", ", target.shape)}] but the file has no such tensor (the file has: {string.Join(", ", given.Keys)})");
-            if (!source.shape.SequenceEqual(target.shape))
-                throw new SafetensorsException(path, $"parameter '{name}': the file has shape [{string.Join(", ", source.shape)}], {model.GetType().Name} has [{string.Join(", ", target.shape)}] (weights of another architecture?)");
-            if (source.dtype != target.dtype)
-                throw new SafetensorsException(path, $"parameter '{name}': the file has dtype {source.dtype}, {model.GetType().Name} has {target.dtype}");
-        }
-        var extra = given.Keys.Except(state.Keys).ToList();
-        if (extra.Count > 0)
-            throw new SafetensorsException(path, $"the file has tensors {model.GetType().Name} does not: {string.Join(", ", extra)}");
-        using (no_grad())
-            foreach (var (name, target) in state)
-                target.copy_(given[name]);
+        StateDict.CopyInto(model, contents.Tensors, path);
     }
 }

@@ -1,13 +1,5 @@
 namespace LeNetTorchSharp.Serialization;
 
-/// <summary>A weights or checkpoint file is malformed, or does not fit the model it is loaded into.
-/// The message names the file, what was expected and what was found.</summary>
+/// <summary>A safetensors file is malformed. The message names the file, what was expected and what was found.</summary>
 public sealed class SafetensorsException(string path, string problem, Exception? inner = null)
-    : IOException($"{path}: {problem}", inner)
-{
-    /// <summary>The offending file.</summary>
-    public string Path { get; } = path;
-
-    /// <summary>What is wrong, without the file name.</summary>
-    public string Problem { get; } = problem;
-}
+    : WeightsException(path, problem, inner);

@@ -122,7 +122,7 @@ public static class Checkpoint
             random.set_rng_state(rng["torch"]);
             if (loader is not null && rng.Tensors.Any(t => t.Key == "shuffle")) loader.SetShuffleState(rng["shuffle"]);
         }
-        catch (SafetensorsException e)
+        catch (WeightsException e)
         {
             throw new CheckpointException(path, e.Problem, e);
         }
@@ -152,9 +152,9 @@ public static class Checkpoint
         try
         {
             using var weights = Safetensors.Load(Verified(zip, header, "model.safetensors", path), path);
-            Safetensors.CopyInto(model, weights.Tensors, path);
+            StateDict.CopyInto(model, weights.Tensors, path);
         }
-        catch (SafetensorsException e)
+        catch (WeightsException e)
         {
             throw new CheckpointException(path, e.Problem, e);
         }

@@ -67,6 +67,42 @@ public class CliTests
         Assert.That(run.File("figure.png"), Does.Exist);
     }
 
+    [Test]
+    public void Predict_takes_a_PyTorch_state_dict_telling_the_architecture_from_its_keys_or_from_arch()
+    {
+        var image = run.File("digit.png");
+        LeNetTorchSharp.Plots.ImagePng.Save(TorchSharp.torch.rand(28, 28), image);
+        using (var mlp = new LeNetTorchSharp.Models.Mlp())
+            LeNetTorchSharp.Serialization.Weights.Save(mlp, run.File("mlp.pt"));
+        using (var odd = new LeNetTorchSharp.Models.LeNet(new LeNetTorchSharp.Models.LeNetOptions { KernelSize = 3 }))
+            LeNetTorchSharp.Serialization.Weights.Save(odd, run.File("odd.pth"));
+
+        var (exit, output, errors) = Run("predict", "--model", run.File("mlp.pt"), "--image", image, "--top", "1");
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.StartWith("digit.png: Mlp (no model card in mlp.pt: 10 classes, normalization mean 0.1307, std 0.3081)"));
+
+        (exit, output, errors) = Run("predict", "--model", run.File("mlp.pt"), "--image", image, "--arch", "mlp", "--normalize", "tutorial", "--top", "1");
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.StartWith("digit.png: Mlp (no model card in mlp.pt: 10 classes, normalization mean 0.5, std 0.5)"));
+
+        (exit, _, errors) = Run("predict", "--model", run.File("odd.pth"), "--image", image);
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Has.Length.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith($"error: {run.File("odd.pth")}: cannot tell the architecture").And.EndWith("pass --arch lenet or --arch mlp."));
+    }
+
+    [Test]
+    public void Save_writes_a_PyTorch_state_dict_when_asked_for_a_pt_file()
+    {
+        var output = Train("--model", "mlp", "--no-plots", "--save", run.File("final.pt"));
+        Assert.That(output, Does.Contain($"Saved weights to {run.File("final.pt")}"));
+        using var mlp = new LeNetTorchSharp.Models.Mlp();
+        LeNetTorchSharp.Serialization.Weights.Load(mlp, run.File("final.pt"));
+        using var fromRun = new LeNetTorchSharp.Models.Mlp();
+        LeNetTorchSharp.Serialization.Weights.Load(fromRun, run.File("model.safetensors"));
+        Assert.That(mlp.get_parameter("fc1.weight")!.equal(fromRun.get_parameter("fc1.weight")!).all().item<bool>(), Is.True);
+    }
+
     [TestCase(new[] { "--model", "resnet" }, "Cannot parse argument 'resnet' for option '--model'")]
     [TestCase(new[] { "--dataset", "cifar" }, "Argument 'cifar' not recognized. Must be one of")]
     [TestCase(new[] { "--bogus" }, "Unrecognized command or argument '--bogus'")]

@@ -1,4 +1,5 @@
 using LeNetTorchSharp.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Tests.Data;
@@ -55,8 +56,29 @@ public class MNISTTests
 
         // The stored bytes are the float bilinear resize rounded, as PIL's Resize on a byte image gives.
         using var unresized = new MNIST(temp.Path);
-        using var floatResize = new Resize(32).Apply(unresized.Data.to(ScalarType.Float32));
+        using var floatResize = new Resize(32).call(unresized.Data.to(ScalarType.Float32));
         Assert.That((train.Data.to(ScalarType.Float32) - floatResize).abs().max().item<float>(), Is.LessThanOrEqualTo(0.5f));
+    }
+
+    [Test]
+    public void TorchVisions_transforms_plug_in_and_its_Normalize_gives_the_librarys_tensors()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path, trainCount: 20);
+        using var ours = new MNIST(temp.Path, transform: Normalize.MnistStatistics, imageSize: 32);
+        using var theirs = new MNIST(temp.Path, transform: torchvision.transforms.Normalize([0.1307], [0.3081]), imageSize: 32);
+        using var composed = new MNIST(temp.Path, imageSize: 32,
+            transform: torchvision.transforms.Compose(torchvision.transforms.Normalize([0.1307], [0.3081]), new Normalize(0, 2)));
+
+        using var indices = tensor(new long[] { 3, 0, 17 });
+        using var expected = ours.ImagesAt(indices);
+        using var actual = theirs.ImagesAt(indices);
+        Assert.That(actual.equal(expected).all().item<bool>(), Is.True, "bit for bit");
+        using var all = ours.Images(0, 20);
+        using var theirsAll = theirs.Images(0, 20);
+        Assert.That(theirsAll.equal(all).all().item<bool>(), Is.True);
+        using var halved = composed.Images(0, 20);
+        Assert.That((halved * 2 - all).abs().max().item<float>(), Is.LessThan(1e-6f), "Compose runs TorchVision's, then the library's");
     }
 
     [Test]

@@ -86,10 +86,30 @@ public class FuzzTests
         using var temp = new TempFolder();
         using var model = new Mlp(inputSize: 4, hidden: [3], outputSize: 2);
         Safetensors.SaveModel(model, temp.File("w.safetensors"), new Dictionary<string, string> { ["k"] = "v" });
-        Fuzz<SafetensorsException>("safetensors", File.ReadAllBytes(temp.File("w.safetensors")), seed: 4, bytes =>
+        var path = temp.File("fuzzed.safetensors");
+        Fuzz<WeightsException>("safetensors", File.ReadAllBytes(temp.File("w.safetensors")), seed: 4, bytes =>
         {
-            using var contents = Safetensors.Load(bytes, "w.safetensors");
-            Safetensors.CopyInto(model, contents.Tensors, "w.safetensors");
+            File.WriteAllBytes(path, bytes);
+            Weights.Load(model, path);
+        });
+    }
+
+    [Test]
+    public void PyTorch_state_dicts()
+    {
+        using var temp = new TempFolder();
+        using var model = new Mlp(inputSize: 4, hidden: [3], outputSize: 2);
+        Weights.Save(model, temp.File("w.pt"));
+        var original = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        var path = temp.File("fuzzed.pt");
+        Fuzz<WeightsException>("PyTorch .pt", File.ReadAllBytes(temp.File("w.pt")), seed: 7, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            using var loaded = new Mlp(inputSize: 4, hidden: [3], outputSize: 2);
+            Weights.Load(loaded, path);
+            // What loads is the file's own weights: damage is refused (CRC-32), never loaded as other numbers.
+            foreach (var (name, weight) in loaded.state_dict())
+                Assert.That(weight.equal(original[name]).all().item<bool>(), Is.True, name);
         });
     }
 

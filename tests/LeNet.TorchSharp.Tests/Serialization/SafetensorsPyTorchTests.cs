@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
@@ -11,32 +10,11 @@ namespace LeNetTorchSharp.Tests.Serialization;
 [Category("PyTorch")]
 public class SafetensorsPyTorchTests
 {
-    static string RunPython(string mode, string folder)
-    {
-        const string python = "/usr/bin/python3";
-        var script = Path.Combine(AppContext.BaseDirectory, "Serialization", "pytorch_check.py");
-        var available = File.Exists(python);
-        if (available)
-        {
-            using var probe = Process.Start(new ProcessStartInfo(python, ["-c", "import torch"]) { RedirectStandardError = true })!;
-            probe.WaitForExit();
-            available = probe.ExitCode == 0;
-        }
-        if (!available) RepoPaths.Missing("PyTorch for the cross-check is missing: apt-get install python3-torch");
-        var start = new ProcessStartInfo(python, [script, mode, folder]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.That(process.ExitCode, Is.Zero, error);
-        return output.Trim();
-    }
-
     [Test]
     public void Weights_made_in_PyTorch_load_into_LeNet_and_give_PyTorchs_logits()
     {
         using var temp = new TempFolder();
-        RunPython("make", temp.Path);
+        PyTorchPeer.Run("make", temp.Path);
 
         using var net = new LeNet();
         Safetensors.LoadModel(net, temp.File("torch_weights.safetensors"));
@@ -62,7 +40,7 @@ public class SafetensorsPyTorchTests
         Safetensors.SaveModel(net, temp.File("dotnet_weights.safetensors"));
         Safetensors.Save(temp.File("dotnet_io.safetensors"), new Dictionary<string, Tensor> { ["input"] = input, ["logits"] = logits });
 
-        var difference = double.Parse(RunPython("check", temp.Path), CultureInfo.InvariantCulture);
+        var difference = double.Parse(PyTorchPeer.Run("check", temp.Path), CultureInfo.InvariantCulture);
 
         Assert.That(difference, Is.LessThanOrEqualTo(1e-5));
     }

@@ -69,9 +69,9 @@ public class SafetensorsTests
         using var net = new LeNet();
         var before = net.get_parameter("conv1.weight")!.clone();
 
-        var error = Assert.Throws<SafetensorsException>(() => Safetensors.LoadModel(net, temp.File("w.safetensors")));
+        var error = Assert.Throws<WeightsException>(() => Safetensors.LoadModel(net, temp.File("w.safetensors")));
 
-        Assert.That(error!.Message, Does.Contain("parameter 'conv1.weight': the file has shape [6, 1, 3, 3], LeNet has [6, 1, 5, 5]"));
+        Assert.That(error!.Message, Is.EqualTo($"{temp.File("w.safetensors")}: parameter 'conv1.weight': expected shape [6, 1, 5, 5] for LeNet, found [6, 1, 3, 3] (weights of another architecture?)"));
         Assert.That(net.get_parameter("conv1.weight")!.equal(before).all().item<bool>(), Is.True, "nothing was loaded");
     }
 
@@ -79,14 +79,17 @@ public class SafetensorsTests
     public void Missing_and_extra_tensors_are_named()
     {
         using var temp = new TempFolder();
-        using var mlp = new Mlp(hidden: [256]);
+        using var mlp = new Mlp(hidden: [256, 64]);
         Safetensors.SaveModel(mlp, temp.File("w.safetensors"));
         using var deeper = new Mlp();
-        Assert.That(Assert.Throws<SafetensorsException>(() => Safetensors.LoadModel(deeper, temp.File("w.safetensors")))!.Message,
-            Does.Contain("parameter 'fc1.weight': the file has shape [256, 784], Mlp has [128, 784]"));
+        Assert.That(Assert.Throws<WeightsException>(() => Safetensors.LoadModel(deeper, temp.File("w.safetensors")))!.Message,
+            Does.Contain("parameter 'fc1.weight': expected shape [128, 784] for Mlp, found [256, 784]"));
         Safetensors.Save(temp.File("extra.safetensors"), [.. mlp.state_dict(), new("fc9.bias", zeros(1))]);
-        Assert.That(Assert.Throws<SafetensorsException>(() => Safetensors.LoadModel(mlp, temp.File("extra.safetensors")))!.Message,
-            Does.EndWith("the file has tensors Mlp does not: fc9.bias"));
+        Assert.That(Assert.Throws<WeightsException>(() => Safetensors.LoadModel(mlp, temp.File("extra.safetensors")))!.Message,
+            Does.EndWith("the file does not hold Mlp's parameters: unexpected keys fc9.bias [1] (weights of another architecture?)"));
+        using var more = new Mlp(hidden: [256, 64, 32]);
+        Assert.That(Assert.Throws<WeightsException>(() => Safetensors.LoadModel(more, temp.File("w.safetensors")))!.Message,
+            Does.EndWith("the file does not hold Mlp's parameters: missing keys fc4.weight [10, 32], fc4.bias [10] (weights of another architecture?)"));
     }
 
     [TestCase("", 0, "expected at least 8 bytes")]

@@ -1,10 +1,16 @@
-"""The PyTorch side of the safetensors cross-check (run by SafetensorsPyTorchTests with Debian's python3-torch).
+"""The PyTorch side of the weights cross-checks (run by the tests with Debian's python3-torch).
 
-    pytorch_check.py make  DIR   writes DIR/torch_weights.safetensors (the tutorial's Net, seeded) and
-                                 DIR/torch_io.safetensors (an input and PyTorch's logits for it)
-    pytorch_check.py check DIR   loads DIR/dotnet_weights.safetensors into the tutorial's Net, runs the input
-                                 of DIR/dotnet_io.safetensors and prints the largest difference from the
-                                 logits stored there
+    pytorch_check.py make     DIR  writes DIR/torch_weights.safetensors (the tutorial's Net, seeded) and
+                                   DIR/torch_io.safetensors (an input and PyTorch's logits for it)
+    pytorch_check.py check    DIR  loads DIR/dotnet_weights.safetensors into the tutorial's Net, runs the input
+                                   of DIR/dotnet_io.safetensors and prints the largest difference from the
+                                   logits stored there
+    pytorch_check.py make-pt  DIR  torch.save(net.state_dict()) of the tutorial's Net and of the 784-128-64-10
+                                   MLP (DIR/net.pt, DIR/mlp.pth), inputs and PyTorch's logits for them
+                                   (DIR/torch_io.safetensors), the Net in the pre-1.6 format (DIR/legacy.pt) and
+                                   the whole pickled Net rather than its state_dict (DIR/whole.pt)
+    pytorch_check.py check-pt DIR  load_state_dict(torch.load(...)) of DIR/dotnet_net.pt and DIR/dotnet_mlp.pt,
+                                   run on DIR/dotnet_io.safetensors's inputs; prints the largest difference
 Safetensors is read and written by hand (Debian has no safetensors package): 8-byte length, JSON, data.
 """
 import json, struct, sys
@@ -25,6 +31,16 @@ class Net(nn.Module):  # the tutorial's network, verbatim
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
         return self.fc3(x)
+
+class Mlp(nn.Module):  # "Building networks with nn": 784-128-64-10 with ReLU
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 10)
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 def save(path, tensors):
     header, blobs, offset = {}, [], 0
@@ -52,7 +68,23 @@ def load(path):
 mode, folder = sys.argv[1], sys.argv[2]
 torch.manual_seed(0)
 net = Net().eval()
-if mode == "make":
+mlp = Mlp().eval()
+if mode == "make-pt":
+    torch.save(net.state_dict(), f"{folder}/net.pt")
+    torch.save(mlp.state_dict(), f"{folder}/mlp.pth")
+    torch.save(net.state_dict(), f"{folder}/legacy.pt", _use_new_zipfile_serialization=False)
+    torch.save(net, f"{folder}/whole.pt")
+    x, y = torch.randn(4, 1, 32, 32), torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        save(f"{folder}/torch_io.safetensors", {"net_input": x, "net_logits": net(x), "mlp_input": y, "mlp_logits": mlp(y)})
+elif mode == "check-pt":
+    net.load_state_dict(torch.load(f"{folder}/dotnet_net.pt"), strict=True)
+    mlp.load_state_dict(torch.load(f"{folder}/dotnet_mlp.pt"), strict=True)
+    io = load(f"{folder}/dotnet_io.safetensors")
+    with torch.no_grad():
+        print(max((net(io["net_input"]) - io["net_logits"]).abs().max().item(),
+                  (mlp(io["mlp_input"]) - io["mlp_logits"]).abs().max().item()))
+elif mode == "make":
     x = torch.randn(4, 1, 32, 32)
     save(f"{folder}/torch_weights.safetensors", net.state_dict())
     with torch.no_grad():
