@@ -10,21 +10,79 @@ public static class AtomicFile
     /// <paramref name="path"/> (replacing any existing file). If writing fails, the temporary file is
     /// removed and an existing file at <paramref name="path"/> is left untouched.
     /// </summary>
+    /// <exception cref="IOException">The folder cannot be written to (permission denied, a file in the way, a full
+    /// disk), or <paramref name="path"/> is a directory; the message names the path.</exception>
     public static void Write(string path, Action<string> write)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (Directory.Exists(full)) throw new IOException($"{path}: is a directory; expected a file to write");
         var temp = TemporaryPath(full, ".tmp");
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             write(temp);
             File.Move(temp, full, overwrite: true);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"{path}: cannot write: permission denied", e);
+        }
         finally
         {
-            File.Delete(temp);
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing was written there, or the folder forbids it; what went wrong is thrown above.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws unless files can be written in <paramref name="folder"/>, or, while it does not exist, it can be created:
+    /// checked before long work, so that a run does not learn only at its end that it cannot save. Leaves nothing behind.
+    /// </summary>
+    /// <exception cref="IOException">It cannot; the message names the folder and why.</exception>
+    public static void CheckWritable(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var full = Path.GetFullPath(folder);
+        if (File.Exists(full)) throw new IOException($"{folder}: is a file; expected a folder");
+        // The folder, or the nearest existing one it would be created in.
+        var existing = full;
+        while (!Directory.Exists(existing))
+        {
+            var parent = Path.GetDirectoryName(existing);
+            if (parent is null || File.Exists(parent)) throw new IOException($"{folder}: cannot be created: {parent} is a file");
+            existing = parent;
+        }
+        var probe = TemporaryPath(Path.Combine(existing, "probe"), ".tmp");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"{folder}: cannot write there: permission denied", e);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{folder}: cannot write there ({e.Message})", e);
+        }
+        finally
+        {
+            try
+            {
+                File.Delete(probe);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The probe was never written.
+            }
         }
     }
 

@@ -27,8 +27,8 @@ public static class IdxReader
     /// <summary>Reads an IDX file of unsigned bytes with <paramref name="dimensions"/> dimensions.</summary>
     /// <param name="path">The file; a name ending in <c>.gz</c> is decompressed.</param>
     /// <param name="dimensions">Expected number of dimensions: 3 for images (N, rows, cols), 1 for labels.</param>
-    /// <exception cref="DatasetFormatException">Wrong magic number, type, dimensions, or a size that does not match the file.</exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DatasetFormatException">The file is missing or unreadable, or has a wrong magic number, type,
+    /// dimensions, or a size that does not match the file.</exception>
     public static IdxArray Read(string path, int dimensions)
     {
         byte[]? data = null;
@@ -61,14 +61,19 @@ public static class IdxReader
         }
     }
 
+    /// <summary>The dimensions an IDX file's header declares (its sample count first), checked as <see cref="Read(string, int)"/>
+    /// checks them, without reading the data: to learn a dataset's size before loading it.</summary>
+    /// <exception cref="DatasetFormatException">The file is missing or unreadable, or its header is wrong or does not match its size.</exception>
+    public static int[] ReadShape(string path, int dimensions) => Read(path, dimensions, allocate: null, write: null);
+
     delegate void PayloadSink(ReadOnlySpan<byte> chunk, long offset);
 
-    static int[] Read(string path, int dimensions, Action<long> allocate, PayloadSink write)
+    static int[] Read(string path, int dimensions, Action<long>? allocate, PayloadSink? write)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        using var file = File.OpenRead(path);
+        using var file = InputFile.OpenRead(path, (p, problem) => new DatasetFormatException(p, problem));
         try
         {
             using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
@@ -80,7 +85,7 @@ public static class IdxReader
         }
     }
 
-    static int[] Read(Stream stream, string path, int dimensions, long? fileLength, Action<long> allocate, PayloadSink write)
+    static int[] Read(Stream stream, string path, int dimensions, long? fileLength, Action<long>? allocate, PayloadSink? write)
     {
         var expectedMagic = (UnsignedByte << 8) | dimensions;
         var header = new byte[4 + 4 * dimensions];
@@ -111,6 +116,7 @@ public static class IdxReader
                 $"header [{string.Join(", ", shape)}] means {header.Length + payload} bytes, found {length} bytes" +
                 (length < header.Length + payload ? $" (truncated: {header.Length + payload - length} bytes missing)" : $" ({length - header.Length - payload} trailing bytes)"));
 
+        if (allocate is null || write is null) return shape;
         allocate(payload);
         var buffer = new byte[(int)Math.Min(payload, 1 << 20)];
         long done = 0;

@@ -20,24 +20,11 @@ public static class DigitImage
 {
     /// <summary>Reads and converts an image file (PNG, JPEG, or anything SkiaSharp decodes).</summary>
     /// <returns>uint8, 1 x 28 x 28.</returns>
-    /// <exception cref="ImageInputException">The file is missing, unreadable, not an image, or blank.</exception>
+    /// <exception cref="ImageInputException">The file is missing, unreadable, not an image, truncated or damaged, or blank.</exception>
     public static Tensor Load(string path)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path)) throw new ImageInputException(path, "no such file");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageInputException(path, $"cannot be read ({e.Message})");
-        }
-        using var bitmap = Decode(bytes)
-            ?? throw new ImageInputException(path, $"not an image: expected a PNG or JPEG file, found {bytes.Length} bytes of something else");
-        if (bitmap.Width < 1 || bitmap.Height < 1 || (long)bitmap.Width * bitmap.Height > 64_000_000)
-            throw new ImageInputException(path, $"expected an image of at most 64 megapixels, found {bitmap.Width}x{bitmap.Height}");
+        var bytes = InputFile.ReadAllBytes(path, (p, problem) => new ImageInputException(p, problem));
+        using var bitmap = Decode(bytes, path);
         return FromGray(Grayscale(bitmap), bitmap.Height, bitmap.Width, path);
     }
 
@@ -85,17 +72,19 @@ public static class DigitImage
         return canvas.round().clamp(0, 255).to(ScalarType.Byte).unsqueeze(0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The decoded image, or null when SkiaSharp recognises no image format (it throws for some such inputs, returns null for others).</summary>
+    /// <summary>
+    /// Decodes the whole image, refusing one whose data ends early or is damaged: SkiaSharp's plain decoding fills
+    /// what it could not read with blank rows and reports success, so a cut-off photo would still be classified.
+    /// </summary>
+    /// <exception cref="ImageInputException">Not an image, too large, truncated or damaged.</exception>
     /// <exception cref="InvalidOperationException">SkiaSharp's native library is missing: the application must reference it.</exception>
-    static SKBitmap? Decode(byte[] bytes)
+    static SKBitmap Decode(byte[] bytes, string path)
     {
+        SKCodec? codec;
         try
         {
-            return SKBitmap.Decode(bytes);
-        }
-        catch (ArgumentNullException)
-        {
-            return null;
+            using var data = SKData.CreateCopy(bytes);
+            codec = SKCodec.Create(data);
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException)
         {
@@ -106,7 +95,39 @@ public static class DigitImage
                 "Reading images needs SkiaSharp's native library, which this application does not include: add a PackageReference to " +
                 $"SkiaSharp.NativeAssets.{NativeAssetsFor()} (version {version}, the SkiaSharp version in use).", e);
         }
+        using (codec)
+        {
+            if (codec is null)
+                throw new ImageInputException(path, KnownFormat(bytes) is { } format
+                    ? $"is truncated or damaged: it starts as a {format} file, but its header cannot be read ({bytes.Length} bytes)"
+                    : $"not an image: expected a PNG or JPEG file, found {bytes.Length} bytes of something else");
+            var (width, height) = (codec.Info.Width, codec.Info.Height);
+            if (width < 1 || height < 1 || (long)width * height > 64_000_000)
+                throw new ImageInputException(path, $"expected an image of at most 64 megapixels, found {width}x{height}");
+            var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+            var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+            // A PNG cut after its last pixel row still decodes; its end chunk tells that the file is whole.
+            if (result is SKCodecResult.Success && codec.EncodedFormat == SKEncodedImageFormat.Png && !bytes.AsSpan().EndsWith(PngEnd))
+                result = SKCodecResult.IncompleteInput;
+            if (result is SKCodecResult.Success) return bitmap;
+            bitmap.Dispose();
+            throw new ImageInputException(path, result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
+                ? $"is truncated or damaged: the {codec.EncodedFormat} data ends early or is corrupt ({bytes.Length} bytes)"
+                : $"cannot be decoded as {codec.EncodedFormat} ({result})");
+        }
     }
+
+    /// <summary>The IEND chunk every complete PNG file ends with: length 0, type, CRC-32.</summary>
+    static ReadOnlySpan<byte> PngEnd => [0, 0, 0, 0, (byte)'I', (byte)'E', (byte)'N', (byte)'D', 0xAE, 0x42, 0x60, 0x82];
+
+    /// <summary>The format an image file's first bytes announce, or null.</summary>
+    static string? KnownFormat(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) ? "PNG"
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) ? "JPEG"
+        : bytes.StartsWith("GIF8"u8) ? "GIF"
+        : bytes.StartsWith("BM"u8) ? "BMP"
+        : bytes.Length >= 12 && bytes.StartsWith("RIFF"u8) && bytes[8..12].SequenceEqual("WEBP"u8) ? "WebP"
+        : null;
 
     static string NativeAssetsFor() =>
         OperatingSystem.IsWindows() ? "Win32" : OperatingSystem.IsMacOS() ? "macOS" : "Linux.NoDependencies";

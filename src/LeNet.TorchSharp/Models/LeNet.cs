@@ -51,7 +51,7 @@ public sealed class LeNet : Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">The input is not N x C x H x W with the expected C, H, W.</exception>
     public override Tensor forward(Tensor input)
     {
-        InputShape.Check(input, nameof(LeNet), [-1, Options.InputChannels, Options.InputSize, Options.InputSize],
+        InputShape.Check(input, nameof(LeNet), conv1.weight!.dtype, [-1, Options.InputChannels, Options.InputSize, Options.InputSize],
             "a single image needs a batch dimension: image.unsqueeze(0)");
 
         // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward.

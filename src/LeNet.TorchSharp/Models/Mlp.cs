@@ -67,7 +67,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
         var x = input.dim() == 4 && input.shape[1] == 1 && input.shape[2] * input.shape[3] == InputSize
             ? torch.flatten(input, 1)
             : input;
-        InputShape.Check(x, nameof(Mlp), [-1, InputSize],
+        InputShape.Check(x, nameof(Mlp), layers[0].weight!.dtype, [-1, InputSize],
             InputSize == 784 ? "or N x 1 x 28 x 28 images, which are flattened" : null);
 
         for (var i = 0; i < layers.Length - 1; i++)

@@ -19,7 +19,7 @@ internal static class StateDict
         var type = module.GetType().Name;
 
         var missing = state.Keys.Where(k => !given.ContainsKey(k)).ToList();
-        var unexpected = given.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = given.Keys.Where(k => !state.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)
         {
             var parts = new List<string>();

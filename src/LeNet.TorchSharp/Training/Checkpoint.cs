@@ -165,14 +165,14 @@ public static class Checkpoint
 
     static ZipArchive Open(string path)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path)) throw new CheckpointException(path, "no such file");
+        var file = InputFile.OpenRead(path, (p, problem) => new CheckpointException(p, problem));
         try
         {
-            return new ZipArchive(File.OpenRead(path), ZipArchiveMode.Read);
+            return new ZipArchive(file, ZipArchiveMode.Read);
         }
         catch (InvalidDataException e)
         {
+            file.Dispose();
             throw new CheckpointException(path, $"not a checkpoint: expected a {Format} zip archive, found damaged or other data ({e.Message})", e);
         }
     }

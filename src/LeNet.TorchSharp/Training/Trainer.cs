@@ -93,7 +93,7 @@ public sealed class Trainer : IDisposable
         // backward writes them fresh instead of adding to zeros (TorchSharp's Optimizer.zero_grad() fills zeros).
         Model.zero_grad();
         var output = Model.call(input);
-        CheckLabels(output, target);
+        CheckTarget(output, target, classIndices: false);
         var loss = Criterion.call(output, target);
         loss.backward();
         Optimizer.step();
@@ -189,7 +189,7 @@ public sealed class Trainer : IDisposable
                 CheckBatch(input, target);
                 using var scope = NewDisposeScope();
                 var logits = Model.call(input);
-                CheckLabels(logits, target);
+                CheckTarget(logits, target, classIndices: true);
                 lossSum.add_(Criterion.call(logits, target), alpha: input.shape[0]);
                 correct.add_(logits.argmax(1).eq(target).sum());
                 samples += input.shape[0];
@@ -229,13 +229,24 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Class-index targets must be int64 in [0, classes). Checked where it is free: on the CPU. On a GPU the
-    /// check would wait for the device every step; there libtorch's own error (or a device assert) remains.
+    /// Targets that libtorch would reject with a C++ error are refused here in the trainer's words: for
+    /// cross-entropy and NLL, int64 class indices of shape [N] in [0, classes) (or, for cross-entropy, class
+    /// probabilities shaped like the output); for <see cref="Evaluate"/>, which counts correct answers, class
+    /// indices whatever the loss. The range is checked where it is free, on the CPU: on a GPU it would wait for
+    /// the device every step, so there libtorch's own error (a device assert) remains.
     /// </summary>
-    void CheckLabels(Tensor output, Tensor target)
+    void CheckTarget(Tensor output, Tensor target, bool classIndices)
     {
-        if (target.dtype != ScalarType.Int64 || output.dim() != 2 || target.dim() != 1) return;
-        if (target.device_type != DeviceType.CPU) return;
+        var classification = Criterion is TorchSharp.Modules.CrossEntropyLoss or TorchSharp.Modules.NLLLoss;
+        if (!classIndices && !classification) return;
+        if (!classIndices && Criterion is TorchSharp.Modules.CrossEntropyLoss && target.is_floating_point() && target.shape.SequenceEqual(output.shape))
+            return;
+        if (target.dtype != ScalarType.Int64 || target.dim() != 1)
+            throw new ArgumentException(
+                $"{(classIndices ? "Evaluate needs" : $"{Criterion.GetType().Name} needs")} int64 class labels of shape [N]" +
+                (classIndices ? "" : $" (or class probabilities shaped like the output, [{string.Join(", ", output.shape)}])") +
+                $"; received {target.dtype} [{string.Join(", ", target.shape)}] (convert labels with .to(ScalarType.Int64)).", nameof(target));
+        if (output.dim() != 2 || target.device_type != DeviceType.CPU) return;
         var (min, max) = (target.min().item<long>(), target.max().item<long>());
         if (min < 0 || max >= output.shape[1])
             throw new ArgumentException($"labels must be in [0, {output.shape[1]}) for a model with {output.shape[1]} outputs; found {(min < 0 ? min : max)}.", nameof(target));

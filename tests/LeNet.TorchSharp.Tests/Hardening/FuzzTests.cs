@@ -163,4 +163,33 @@ public class FuzzTests
             using var digit = DigitImage.Load(path);
         });
     }
+
+    [Test]
+    public void Images_cut_at_every_tenth_are_refused_as_truncated()
+    {
+        using var temp = new TempFolder();
+        var png = temp.File("digit.png");
+        using (var digit = zeros(28, 28))
+        {
+            digit.narrow(0, 6, 16).narrow(1, 12, 4).fill_(1);
+            ImagePng.Save(digit, png, scale: 4);
+        }
+        var jpeg = temp.File("digit.jpg");
+        using (var bitmap = SkiaSharp.SKBitmap.Decode(png))
+        using (var encoded = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90))
+            File.WriteAllBytes(jpeg, encoded.ToArray());
+
+        foreach (var image in new[] { png, jpeg })
+        {
+            var whole = File.ReadAllBytes(image);
+            using (var complete = DigitImage.Load(image)) Assert.That(complete.shape, Is.EqualTo(new long[] { 1, 28, 28 }));
+            for (var tenth = 1; tenth <= 9; tenth++)
+            {
+                var cut = temp.File($"cut{tenth}{Path.GetExtension(image)}");
+                File.WriteAllBytes(cut, whole[..(whole.Length * tenth / 10)]);
+                var error = Assert.Throws<ImageInputException>(() => DigitImage.Load(cut).Dispose(), $"{image} cut at {tenth}/10");
+                Assert.That(error!.Message, Does.StartWith($"{cut}: is truncated or damaged"), $"{image} cut at {tenth}/10");
+            }
+        }
+    }
 }

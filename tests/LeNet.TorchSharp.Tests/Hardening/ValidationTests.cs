@@ -1,3 +1,4 @@
+using TorchSharp;
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
@@ -21,6 +22,56 @@ public class ValidationTests
         Assert.That(ParamOf(() => net.forward(null!)), Is.EqualTo("input"));
         using var mlp = new Mlp();
         Assert.That(ParamOf(() => mlp.forward(zeros(2, 784, ScalarType.Int64))), Is.EqualTo("input"));
+    }
+
+    [TestCase(ScalarType.Float64)]
+    [TestCase(ScalarType.Float16)]
+    [TestCase(ScalarType.BFloat16)]
+    public void Models_reject_floats_of_another_dtype_than_their_weights_in_their_own_words(ScalarType dtype)
+    {
+        using var net = new LeNet();
+        var error = Assert.Throws<ArgumentException>(() => net.forward(zeros(2, 1, 32, 32, dtype)));
+        Assert.That(error!.Message, Does.StartWith($"LeNet expects Float32 input, the dtype of its weights; received {dtype} (convert it with .to(ScalarType.Float32), or the model with .to(ScalarType.{dtype}))."));
+        Assert.That(error.ParamName, Is.EqualTo("input"));
+        using var mlp = new Mlp();
+        Assert.That(Assert.Throws<ArgumentException>(() => mlp.call(zeros(2, 784, dtype)))!.Message, Does.StartWith($"Mlp expects Float32 input"));
+        using var doubled = new LeNet().to(ScalarType.Float64);
+        using var output = doubled.call(zeros(2, 1, 32, 32, ScalarType.Float64));
+        Assert.That(output.dtype, Is.EqualTo(ScalarType.Float64), "a model moved to Float64 takes Float64");
+    }
+
+    [TestCase(ScalarType.Int32)]
+    [TestCase(ScalarType.Float32)]
+    [TestCase(ScalarType.Byte)]
+    public void Step_and_Evaluate_refuse_labels_that_are_not_int64_class_indices(ScalarType dtype)
+    {
+        using var model = new Mlp();
+        using var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.01));
+        using var labels = tensor(new long[] { 1, 2, 3 }).to(dtype);
+        var step = Assert.Throws<ArgumentException>(() => trainer.Step(randn(3, 784), labels));
+        Assert.That(step!.Message, Does.StartWith($"CrossEntropyLoss needs int64 class labels of shape [N] (or class probabilities shaped like the output, [3, 10]); received {dtype} [3] (convert labels with .to(ScalarType.Int64))."));
+        Assert.That(step.ParamName, Is.EqualTo("target"));
+        var evaluate = Assert.Throws<ArgumentException>(() => trainer.Evaluate([(randn(3, 784), labels)]));
+        Assert.That(evaluate!.Message, Does.StartWith($"Evaluate needs int64 class labels of shape [N]; received {dtype} [3]"));
+    }
+
+    [Test]
+    public void Cross_entropy_still_takes_class_probabilities_shaped_like_the_output()
+    {
+        using var model = new Mlp();
+        using var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.01));
+        using var probabilities = softmax(randn(3, 10), 1);
+        using var loss = trainer.Step(randn(3, 784), probabilities);
+        Assert.That(float.IsFinite(loss.item<float>()), Is.True);
+    }
+
+    [Test]
+    public void Evaluate_refuses_a_label_outside_the_classes()
+    {
+        using var model = new Mlp();
+        using var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.01));
+        var error = Assert.Throws<ArgumentException>(() => trainer.Evaluate([(randn(3, 784), tensor(new long[] { 1, 10, 2 }))]));
+        Assert.That(error!.Message, Does.StartWith("labels must be in [0, 10) for a model with 10 outputs; found 10."));
     }
 
     [Test]

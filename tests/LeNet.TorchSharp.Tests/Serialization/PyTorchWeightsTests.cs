@@ -133,7 +133,7 @@ public class WeightsTests
         using var deeper = new Mlp(hidden: [128, 64, 32]);
         Weights.Save(deeper, temp.File("deeper.pt"));
         Assert.That(Assert.Throws<WeightsException>(() => Weights.Load(mlp, temp.File("deeper.pt")))!.Message, Is.EqualTo(
-            $"{temp.File("deeper.pt")}: the file does not hold Mlp's parameters: unexpected keys fc4.weight [10, 32], fc4.bias [10] (weights of another architecture?)"));
+            $"{temp.File("deeper.pt")}: the file does not hold Mlp's parameters: unexpected keys fc4.bias [10], fc4.weight [10, 32] (weights of another architecture?)"));
     }
 
     [Test]
