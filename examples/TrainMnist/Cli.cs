@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Inference;
 using LeNetTorchSharp.Models;
@@ -10,7 +12,8 @@ using Spectre.Console;
 
 namespace TrainMnist;
 
-/// <summary>The trainer program: flags in, a library call, lines out. Errors end in one line and exit code 1 (2 for bad flags).</summary>
+/// <summary>The trainer program: flags in, a library call, lines out. Every error ends in one line that names the flag or
+/// file, what was expected and what was found: exit code 2 for flags the parser refuses, 1 for everything else.</summary>
 public static class Cli
 {
     /// <summary>Runs the program with <paramref name="args"/>; returns the exit code.</summary>
@@ -22,44 +25,42 @@ public static class Cli
     {
         var defaults = Recipe.Fast;
         var runDefaults = new RunOptions();
-        var model = new Option<ModelKind>("--model") { Description = "lenet or mlp", DefaultValueFactory = _ => defaults.Model };
-        var dataset = new Option<string>("--dataset") { Description = "mnist or fashion-mnist", DefaultValueFactory = _ => "mnist" };
-        dataset.AcceptOnlyFromAmong("mnist", "fashion-mnist");
-        var recipe = new Option<string>("--recipe") { Description = "fast: the default recipe (SGD + Nesterov, one-cycle lr peaking at 0.1, batch 128, MNIST statistics); tutorial: plain SGD lr 0.01, batch 64, normalization (0.5, 0.5)", DefaultValueFactory = _ => "fast" };
-        recipe.AcceptOnlyFromAmong("fast", "tutorial");
+        var model = Choice<ModelKind>("--model", "the network", defaults.Model);
+        var dataset = Choice("--dataset", "the dataset", ["mnist", "fashion-mnist"], "mnist");
+        var recipe = Choice("--recipe", "fast: the default recipe (SGD + Nesterov, one-cycle lr peaking at 0.1, batch 128, MNIST statistics); " +
+            "tutorial: plain SGD lr 0.01, batch 64, normalization (0.5, 0.5)", ["fast", "tutorial"], "fast");
         var epochs = new Option<int?>("--epochs") { Description = $"total epochs [default: {runDefaults.Epochs}]" };
         var batchSize = new Option<int?>("--batch-size") { Description = $"samples per step [default: {defaults.BatchSize}]" };
         var lr = new Option<double?>("--lr") { Description = $"(peak) learning rate [default: {defaults.LearningRate}]" };
-        var optimizer = new Option<OptimizerKind?>("--optimizer") { Description = $"sgd, adam or rmsprop [default: {defaults.Optimizer.ToString().ToLowerInvariant()}]" };
+        var optimizer = Choice<OptimizerKind>("--optimizer", "the update rule", defaults.Optimizer);
         var momentum = new Option<double?>("--momentum") { Description = $"momentum for sgd and rmsprop [default: {defaults.Momentum}]" };
         var nesterov = new Option<bool?>("--nesterov") { Description = $"Nesterov momentum for sgd (true/false) [default: {defaults.Nesterov.ToString().ToLowerInvariant()}]" };
         var weightDecay = new Option<double?>("--weight-decay") { Description = $"L2 penalty [default: {defaults.WeightDecay}]" };
-        var schedule = new Option<ScheduleKind?>("--schedule") { Description = $"constant, step or onecycle [default: {defaults.Schedule.ToString().ToLowerInvariant()}]" };
-        var gamma = new Option<double?>("--gamma") { Description = "decay factor per --step-size epochs for --schedule step [default: 0.7]" };
-        var stepSize = new Option<int?>("--step-size") { Description = "epochs between decays for --schedule step [default: 1]" };
-        var normalize = new Option<string?>("--normalize") { Description = "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5)" };
-        normalize.AcceptOnlyFromAmong("mnist", "tutorial");
+        var schedule = Choice<ScheduleKind>("--schedule", "how the learning rate changes", defaults.Schedule);
+        var gamma = new Option<double?>("--gamma") { Description = $"decay factor per --step-size epochs for --schedule step [default: {defaults.Gamma}]" };
+        var stepSize = new Option<int?>("--step-size") { Description = $"epochs between decays for --schedule step [default: {defaults.StepSize}]" };
+        var normalize = Choice("--normalize", "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5) [default: the recipe's]", ["mnist", "tutorial"], null);
         var seed = new Option<long?>("--seed") { Description = $"seeds weights and batch order; a CPU run with a seed repeats exactly [default: {defaults.Seed}]" };
-        var device = new Option<DeviceChoice>("--device") { Description = "auto, cpu or cuda (cuda needs the CUDA build: dotnet build -p:TorchBackend=cuda)", DefaultValueFactory = _ => runDefaults.Device };
+        var device = Choice<DeviceChoice>("--device", "where to train (cuda needs the CUDA build: dotnet build -p:TorchBackend=cuda)", runDefaults.Device);
         var data = new Option<string?>("--data") { Description = "folder with the IDX files [default: data/mnist or data/fashion-mnist]" };
         var noDownload = new Option<bool>("--no-download") { Description = "fail instead of downloading missing files" };
-        var output = new Option<string?>("--out") { Description = "run folder for metrics, checkpoints, weights and figures [default: runs/<dataset>-<model>-<time>]" };
+        var output = new Option<string?>("--out") { Description = "run folder for metrics, checkpoints, weights and figures; must be empty unless resuming there [default: runs/<dataset>-<model>-<time>]" };
+        var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an earlier run's files (they are replaced)" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint (last.ckpt or best.ckpt) with its recipe; --epochs is the new total" };
         var save = new Option<string?>("--save") { Description = "also save the final weights to this path: .safetensors (with the model card) or PyTorch's .pt / .pth" };
         var noPlots = new Option<bool>("--no-plots") { Description = "skip the figures and the confusion matrix" };
         var quiet = new Option<bool>("--quiet", "--no-progress") { Description = "no live progress bar (it is off anyway when output is not a terminal)" };
-        var dryRun = new Option<bool>("--dry-run") { Description = "train one batch and evaluate briefly, to check the set-up" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "train one batch and evaluate briefly, to check the set-up; writes nothing" };
 
         var root = new RootCommand("Train LeNet or an MLP on MNIST or Fashion-MNIST with TorchSharp.")
         {
             model, dataset, recipe, epochs, batchSize, lr, optimizer, momentum, nesterov, weightDecay, schedule, gamma, stepSize, normalize,
-            seed, device, data, noDownload, output, resume, save, noPlots, quiet, dryRun,
+            seed, device, data, noDownload, output, force, resume, save, noPlots, quiet, dryRun,
         };
 
         var predictModel = new Option<string>("--model") { Description = "the weights: a run's model.safetensors or checkpoint (.ckpt), any safetensors, or a PyTorch state_dict (.pt, .pth)", Required = true };
-        var arch = new Option<ModelKind?>("--arch") { Description = "lenet or mlp, for weights without a model card [default: told from the weights' keys and shapes]" };
-        var predictNormalize = new Option<string?>("--normalize") { Description = "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5), for weights without a model card [default: mnist]" };
-        predictNormalize.AcceptOnlyFromAmong("mnist", "tutorial");
+        var arch = Choice<ModelKind>("--arch", "the network, for weights without a model card [default: told from the weights' keys and shapes]", null);
+        var predictNormalize = Choice("--normalize", "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5), for weights without a model card [default: mnist]", ["mnist", "tutorial"], null);
         var image = new Option<string>("--image") { Description = "the picture to classify (PNG or JPEG, any size and colour)", Required = true };
         var figure = new Option<string?>("--figure") { Description = "also draw the view_classify figure to this PNG" };
         var top = new Option<int>("--top") { Description = "how many classes to list", DefaultValueFactory = _ => 3 };
@@ -68,39 +69,53 @@ public static class Cli
 
         root.SetAction(parsed =>
         {
-            var chosen = parsed.GetValue(recipe) == "tutorial" ? Recipe.Tutorial : defaults;
+            bool Given(Option option) => parsed.GetResult(option) is { Implicit: false };
+            var preset = parsed.GetValue(recipe) == "tutorial" ? Recipe.Tutorial : defaults;
             var normalization = parsed.GetValue(normalize) switch
             {
                 "mnist" => Normalize.MnistStatistics,
                 "tutorial" => Normalize.Tutorial,
-                _ => chosen.Normalization,
+                _ => preset.Normalization,
             };
-            chosen = chosen with
+            var requested = preset with
             {
-                Model = parsed.GetValue(model),
+                Model = Parse<ModelKind>(parsed.GetValue(model)!),
                 Dataset = parsed.GetValue(dataset) == "fashion-mnist" ? DatasetKind.FashionMnist : DatasetKind.Mnist,
-                BatchSize = parsed.GetValue(batchSize) ?? chosen.BatchSize,
-                LearningRate = parsed.GetValue(lr) ?? chosen.LearningRate,
-                Optimizer = parsed.GetValue(optimizer) ?? chosen.Optimizer,
-                Momentum = parsed.GetValue(momentum) ?? chosen.Momentum,
-                Nesterov = parsed.GetValue(nesterov) ?? chosen.Nesterov,
-                WeightDecay = parsed.GetValue(weightDecay) ?? chosen.WeightDecay,
-                Schedule = parsed.GetValue(schedule) ?? chosen.Schedule,
-                StepSize = parsed.GetValue(stepSize) ?? chosen.StepSize,
-                Gamma = parsed.GetValue(gamma) ?? chosen.Gamma,
+                BatchSize = parsed.GetValue(batchSize) ?? preset.BatchSize,
+                LearningRate = parsed.GetValue(lr) ?? preset.LearningRate,
+                Optimizer = Parse<OptimizerKind>(parsed.GetValue(optimizer)!),
+                Momentum = parsed.GetValue(momentum) ?? preset.Momentum,
+                Nesterov = parsed.GetValue(nesterov) ?? preset.Nesterov,
+                WeightDecay = parsed.GetValue(weightDecay) ?? preset.WeightDecay,
+                Schedule = Parse<ScheduleKind>(parsed.GetValue(schedule)!),
+                StepSize = parsed.GetValue(stepSize) ?? preset.StepSize,
+                Gamma = parsed.GetValue(gamma) ?? preset.Gamma,
                 NormalizeMean = normalization.Mean,
                 NormalizeStd = normalization.Std,
-                Seed = parsed.GetValue(seed) ?? chosen.Seed,
+                Seed = parsed.GetValue(seed) ?? preset.Seed,
             };
             // Adam and RMSprop have no Nesterov option; the default recipe's Nesterov applies to SGD only.
-            if (chosen.Optimizer != OptimizerKind.Sgd && parsed.GetValue(nesterov) is null) chosen = chosen with { Nesterov = false };
+            if (requested.Optimizer != OptimizerKind.Sgd && !Given(nesterov)) requested = requested with { Nesterov = false };
+
+            // The recipe settings each given flag decides, by their names in a checkpoint's run description.
+            var given = new List<(string Flag, string Key)>();
+            foreach (var (option, keys) in new (Option Option, string[] Keys)[]
+            {
+                (model, ["model"]), (dataset, ["dataset"]), (batchSize, ["batch-size"]), (lr, ["lr"]), (optimizer, ["optimizer"]),
+                (momentum, ["momentum"]), (nesterov, ["nesterov"]), (weightDecay, ["weight-decay"]), (schedule, ["schedule"]),
+                (stepSize, ["step-size"]), (gamma, ["gamma"]), (normalize, ["normalize-mean", "normalize-std"]), (seed, ["seed"]),
+                (recipe, ["batch-size", "lr", "momentum", "nesterov", "schedule", "normalize-mean", "normalize-std"]),
+            })
+                if (Given(option)) given.AddRange(keys.Select(k => (option.Name, k)));
+
             var options = new RunOptions
             {
                 Epochs = parsed.GetValue(epochs) ?? runDefaults.Epochs,
-                Device = parsed.GetValue(device),
+                Device = Parse<DeviceChoice>(parsed.GetValue(device)!),
                 DataRoot = parsed.GetValue(data),
                 Download = !parsed.GetValue(noDownload),
                 RunFolder = parsed.GetValue(output),
+                Force = parsed.GetValue(force),
                 Resume = parsed.GetValue(resume),
                 SavePath = parsed.GetValue(save),
                 Plots = !parsed.GetValue(noPlots),
@@ -108,8 +123,7 @@ public static class Cli
             };
             return Guarded(stderr, () =>
             {
-                // A resumed run continues with its checkpoint's recipe.
-                if (options.Resume is { } checkpoint) chosen = ResumedRecipe(checkpoint);
+                var chosen = options.Resume is { } checkpoint ? Resumed(checkpoint, requested, given, parsed) : requested;
                 Train(chosen, options, stdout, interactive && !parsed.GetValue(quiet));
             });
         });
@@ -122,17 +136,80 @@ public static class Cli
                 "tutorial" => (Normalize.Tutorial.Mean, Normalize.Tutorial.Std),
                 _ => null,
             };
-            Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, parsed.GetValue(arch), normalization, parsed.GetValue(figure), parsed.GetValue(top), stdout);
+            var kind = parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : (ModelKind?)null;
+            Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, kind, normalization, parsed.GetValue(figure), parsed.GetValue(top), stdout);
         }));
 
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
             // One line per problem, not the whole help text: the help is one --help away.
-            foreach (var error in result.Errors) stderr.WriteLine($"error: {error.Message.Split('\n')[0].Trim()}");
+            foreach (var error in result.Errors) stderr.WriteLine($"error: {OneLine(error.Message)}");
             return 2;
         }
         return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    /// <summary>A flag taking one of <paramref name="values"/> (any case), refusing others in one line that lists them.</summary>
+    static Option<string> Choice(string name, string description, string[] values, string? defaultValue)
+    {
+        var option = new Option<string>(name) { Description = $"{string.Join(", ", values)}: {description}" };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => defaultValue;
+            option.Description += $" [default: {defaultValue}]";
+        }
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (value is not null && !values.Contains(value, StringComparer.OrdinalIgnoreCase))
+                result.AddError($"{name}: expected one of {string.Join(", ", values)}; found '{value}'.");
+        });
+        return option;
+    }
+
+    /// <summary><see cref="Choice(string, string, string[], string)"/> over an enum's names, written in lower case.</summary>
+    static Option<string> Choice<T>(string name, string description, T? defaultValue) where T : struct, Enum =>
+        Choice(name, description, [.. Enum.GetNames<T>().Select(n => n.ToLowerInvariant())], defaultValue?.ToString().ToLowerInvariant());
+
+    static T Parse<T>(string value) where T : struct, Enum => Enum.Parse<T>(value, ignoreCase: true);
+
+    /// <summary>The parser's message on one line, its .NET type names put in words.</summary>
+    static string OneLine(string message)
+    {
+        var text = string.Join(" ", message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+        var parse = Regex.Match(text, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.");
+        if (!parse.Success) return text;
+        var type = parse.Groups[3].Value;
+        var expected = type.Contains("Double") ? "a number" : type.Contains("Int") ? "a whole number" : type.Contains("Boolean") ? "true or false" : "a value of " + type;
+        return $"{parse.Groups[2].Value}: expected {expected}; found '{parse.Groups[1].Value}'.";
+    }
+
+    /// <summary>
+    /// The checkpoint's recipe, refusing any given flag that contradicts it: a resume continues the run it
+    /// stopped, so a different learning rate or batch size would silently be another run.
+    /// </summary>
+    static Recipe Resumed(string checkpoint, Recipe requested, IReadOnlyList<(string Flag, string Key)> given, ParseResult parsed)
+    {
+        Recipe saved;
+        try
+        {
+            saved = Recipe.FromRun(Checkpoint.Read(checkpoint).Run);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException(checkpoint, e.Message, e);
+        }
+        var mine = requested.ToRun();
+        var theirs = saved.ToRun();
+        foreach (var (flag, key) in given)
+        {
+            if (mine[key] == theirs[key]) continue;
+            var value = flag == "--recipe" || flag == "--normalize" ? $"{flag} {parsed.GetValue<string>(flag)} sets {key} {mine[key]}," : $"{flag} {mine[key]}";
+            throw new ArgumentException(
+                $"{value} but the checkpoint {checkpoint} was trained with {key} {theirs[key]}: a resume continues that run's recipe; leave {flag} out (or start a new run).");
+        }
+        return saved;
     }
 
     static int Guarded(TextWriter stderr, Action run)
@@ -143,24 +220,27 @@ public static class Cli
             run();
             return 0;
         }
-        catch (Exception e) when (e is IOException or TrainingDivergedException or InvalidOperationException or ArgumentException or TorchNativeLoadException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidOperationException
+            or ArgumentException or TorchNativeLoadException)
         {
-            // IOException covers the library's file errors: dataset, download, checkpoint, safetensors, image.
-            stderr.WriteLine($"error: {e.Message}");
+            // IOException covers the library's file errors: dataset, download, checkpoint, weights, image.
+            stderr.WriteLine($"error: {FirstLine(e.Message)}");
+            return 1;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything else is a fault of this program or of libtorch: still one line, never a stack trace.
+            stderr.WriteLine($"error: unexpected {e.GetType().Name}: {FirstLine(e.Message)}");
             return 1;
         }
     }
 
-    static Recipe ResumedRecipe(string checkpoint)
+    /// <summary>The first line of a message: libtorch's errors continue with C++ frames. .NET's "(Parameter 'x')" is dropped.</summary>
+    static string FirstLine(string message)
     {
-        try
-        {
-            return Recipe.FromRun(Checkpoint.Read(checkpoint).Run);
-        }
-        catch (FormatException e)
-        {
-            throw new CheckpointException(checkpoint, e.Message, e);
-        }
+        var line = message.Split('\n')[0].Trim();
+        var parameter = line.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return parameter < 0 ? line : line[..parameter];
     }
 
     static void Train(Recipe recipe, RunOptions options, TextWriter stdout, bool progressBar)
@@ -190,7 +270,10 @@ public static class Cli
 
     static void Predict(string modelPath, string imagePath, ModelKind? arch, (double, double)? normalization, string? figurePath, int top, TextWriter stdout)
     {
-        if (top < 1) throw new ArgumentException($"--top must be at least 1; found {top}.", nameof(top));
+        if (top < 1) throw new ArgumentException($"--top: expected at least 1; found {top}.");
+        // Checked before any work, so that a bad --figure does not come out only at the end.
+        if (figurePath is not null && Directory.Exists(figurePath)) throw new ArgumentException($"--figure {figurePath}: is a directory; expected a PNG file to write.");
+        if (figurePath is not null) TrainingJob.Writable("--figure", Path.GetDirectoryName(Path.GetFullPath(figurePath))!);
         Predictor predictor;
         try
         {
@@ -202,7 +285,7 @@ public static class Cli
         }
         catch (ArgumentException e) when (e.ParamName is "model" or "normalization")
         {
-            throw new ArgumentException($"{e.Message.Split(" (Parameter")[0]} Leave out --{(e.ParamName == "model" ? "arch" : "normalize")} for this file.", e);
+            throw new ArgumentException($"{FirstLine(e.Message)} Leave out --{(e.ParamName == "model" ? "arch" : "normalize")} for this file.", e);
         }
         using var _ = predictor;
         var prediction = predictor.Predict(imagePath);

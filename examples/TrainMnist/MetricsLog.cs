@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LeNetTorchSharp;
 
 namespace TrainMnist;
 
@@ -25,6 +26,13 @@ public sealed class MetricsLog(string path)
         using var file = new FileStream(Path, FileMode.Append, FileAccess.Write);
         using var writer = new StreamWriter(file);
         writer.WriteLine(JsonSerializer.Serialize(metrics));
+    }
+
+    /// <summary>Replaces the file with exactly <paramref name="epochs"/>, atomically.</summary>
+    public void Rewrite(IEnumerable<EpochMetrics> epochs)
+    {
+        var lines = epochs.Select(e => JsonSerializer.Serialize(e)).ToList();
+        AtomicFile.Write(Path, temp => File.WriteAllLines(temp, lines));
     }
 
     /// <summary>Every epoch in the file, skipping a last line cut short by a kill.</summary>

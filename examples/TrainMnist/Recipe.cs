@@ -118,16 +118,16 @@ public sealed record Recipe
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Check()
     {
-        if (BatchSize <= 0) throw new ArgumentException($"--batch-size must be a positive number of samples; found {BatchSize}.");
-        if (!double.IsFinite(LearningRate) || LearningRate < 0) throw new ArgumentException($"--lr must be a finite number ≥ 0; found {Format(LearningRate)}.");
-        if (!double.IsFinite(Momentum) || Momentum < 0) throw new ArgumentException($"--momentum must be a finite number ≥ 0; found {Format(Momentum)}.");
-        if (!double.IsFinite(WeightDecay) || WeightDecay < 0) throw new ArgumentException($"--weight-decay must be a finite number ≥ 0; found {Format(WeightDecay)}.");
+        if (BatchSize <= 0) throw new ArgumentException($"--batch-size: expected a positive number of samples; found {BatchSize}.");
+        if (!double.IsFinite(LearningRate) || LearningRate < 0) throw new ArgumentException($"--lr: expected a finite number ≥ 0; found {Format(LearningRate)}.");
+        if (!double.IsFinite(Momentum) || Momentum < 0) throw new ArgumentException($"--momentum: expected a finite number ≥ 0; found {Format(Momentum)}.");
+        if (!double.IsFinite(WeightDecay) || WeightDecay < 0) throw new ArgumentException($"--weight-decay: expected a finite number ≥ 0; found {Format(WeightDecay)}.");
         if (Nesterov && (Optimizer != OptimizerKind.Sgd || Momentum <= 0))
-            throw new ArgumentException($"--nesterov true needs --optimizer sgd with --momentum above 0; found --optimizer {Optimizer.ToString().ToLowerInvariant()} with --momentum {Format(Momentum)}.");
-        if (StepSize <= 0) throw new ArgumentException($"--step-size must be a positive number of epochs; found {StepSize}.");
-        if (!double.IsFinite(Gamma) || Gamma <= 0) throw new ArgumentException($"--gamma must be a finite number > 0; found {Format(Gamma)}.");
+            throw new ArgumentException($"--nesterov true: expected --optimizer sgd with --momentum above 0; found --optimizer {Optimizer.ToString().ToLowerInvariant()} with --momentum {Format(Momentum)}.");
+        if (StepSize <= 0) throw new ArgumentException($"--step-size: expected a positive number of epochs; found {StepSize}.");
+        if (!double.IsFinite(Gamma) || Gamma <= 0) throw new ArgumentException($"--gamma: expected a finite number > 0; found {Format(Gamma)}.");
         if (!double.IsFinite(NormalizeMean) || !double.IsFinite(NormalizeStd) || NormalizeStd <= 0)
-            throw new ArgumentException($"the normalization needs a finite mean and a positive std; found {Format(NormalizeMean)} and {Format(NormalizeStd)}.");
+            throw new ArgumentException($"the normalization: expected a finite mean and a positive std; found {Format(NormalizeMean)} and {Format(NormalizeStd)}.");
     }
 
     /// <summary>The optimizer over <paramref name="parameters"/>: the CLI word mapped to TorchSharp's own.</summary>

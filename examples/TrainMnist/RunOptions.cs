@@ -19,6 +19,9 @@ public sealed record RunOptions
     /// (or, when resuming, the checkpoint's folder).</summary>
     public string? RunFolder { get; init; }
 
+    /// <summary>Start a new run in a run folder that holds an earlier run's files, replacing them (else refused).</summary>
+    public bool Force { get; init; }
+
     /// <summary>A checkpoint to continue from.</summary>
     public string? Resume { get; init; }
 

@@ -51,12 +51,7 @@ public static class TrainingJob
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         var clock = Stopwatch.StartNew();
-        recipe.Check();
-        if (options.Epochs <= 0) throw new ArgumentException($"--epochs must be a positive number of epochs; found {options.Epochs}.");
-        var resumed = options.Resume is { } resume ? Checkpoint.Read(resume) : null;
-        if (resumed is not null && options.Epochs <= resumed.Epochs)
-            throw new CheckpointException(options.Resume!, $"the checkpoint has already trained {resumed.Epochs} epochs; pass --epochs greater than {resumed.Epochs} to continue");
-
+        var (resumed, folder) = Preflight(recipe, options);
         var device = Devices.Select(options.Device);
         output.WriteLine($"Device: {Devices.Describe(device)} ({options.Device.ToString().ToLowerInvariant()})");
         manual_seed(recipe.Seed);
@@ -83,24 +78,30 @@ public static class TrainingJob
         if (options.DryRun)
             return DryRun(trainer, loader, test, device, clock, output);
 
-        var folder = options.RunFolder
-            ?? (options.Resume is { } from ? Path.GetDirectoryName(Path.GetFullPath(from))! : DefaultRunFolder(recipe));
+        folder ??= DefaultRunFolder(recipe);
         Directory.CreateDirectory(folder);
         AtomicFile.RemoveAbandoned(folder);
-        var metrics = new MetricsLog(Path.Combine(folder, "metrics.jsonl"));
+        if (options.Force && resumed is null)
+            foreach (var file in RunFiles) File.Delete(Path.Combine(folder, file));
+        var metrics = new MetricsLog(Path.Combine(folder, MetricsFile));
         var lastCheckpoint = Path.Combine(folder, "last.ckpt");
         var bestCheckpoint = Path.Combine(folder, "best.ckpt");
         output.WriteLine($"Run folder: {Path.GetFullPath(folder)}");
 
         var best = 0.0;
+        var history = new List<EpochMetrics>();
         if (resumed is not null)
         {
             Checkpoint.Load(options.Resume!, trainer, loader);
             best = resumed.Run.TryGetValue(BestAccuracyKey, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : 0;
+            // The epochs the checkpoint holds, once each: a kill after an epoch's line was logged but before its
+            // checkpoint was saved leaves a line the resumed run is about to write again.
+            var previous = new MetricsLog(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Resume!))!, MetricsFile));
+            history.AddRange(previous.Read().Where(m => m.Epoch <= resumed.Epochs).GroupBy(m => m.Epoch).Select(g => g.Last()).OrderBy(m => m.Epoch));
+            metrics.Rewrite(history);
             output.WriteLine($"Resumed from {Path.GetFullPath(options.Resume!)} after epoch {resumed.Epochs} (step {resumed.Steps}); training to epoch {options.Epochs}");
         }
 
-        var history = metrics.Read().Where(m => m.Epoch <= trainer.EpochsCompleted).ToList();
         Evaluation? last = null;
         trainer.Fit(loader, options.Epochs, (epoch, result) =>
         {
@@ -135,6 +136,77 @@ public static class TrainingJob
         if (options.Plots)
             Figures(model, test, testLoader, history, folder, recipe, output);
         return new TrainingReport(history, final, device.ToString(), folder, clock.Elapsed);
+    }
+
+    /// <summary>The files a run writes into its folder: what a new run there would replace.</summary>
+    static readonly string[] RunFiles =
+        [MetricsFile, "last.ckpt", "best.ckpt", "model.safetensors", "loss.png", "accuracy.png", "confusion.png", "confusion.txt", "wrong.png"];
+
+    const string MetricsFile = "metrics.jsonl";
+
+    /// <summary>
+    /// Every check that needs no data, before any is loaded and anything is written: the recipe, the epochs, the
+    /// checkpoint to resume, the batch size against the training set, the run folder and where weights go.
+    /// </summary>
+    /// <returns>The checkpoint to resume (or null) and the run folder (null: the default, a new folder).</returns>
+    static (CheckpointInfo? Resumed, string? Folder) Preflight(Recipe recipe, RunOptions options)
+    {
+        recipe.Check();
+        if (options.Epochs <= 0) throw new ArgumentException($"--epochs: expected a positive number of epochs; found {options.Epochs}.");
+        var resumed = options.Resume is { } resume ? Checkpoint.Read(resume) : null;
+        if (resumed is not null && options.Epochs <= resumed.Epochs)
+            throw new CheckpointException(options.Resume!, $"the checkpoint has already trained {resumed.Epochs} epochs; pass --epochs greater than {resumed.Epochs} to continue");
+
+        var resources = recipe.Resources;
+        var root = options.DataRoot ?? resources.DefaultRoot;
+        var samples = TrainingSamples(root, resources);
+        if (recipe.BatchSize > samples)
+            throw new ArgumentException($"--batch-size: expected at most the training set's {samples:N0} images; found {recipe.BatchSize:N0}.");
+        if (options.DryRun) return (resumed, null);
+
+        if (options.SavePath is { } save)
+        {
+            if (Directory.Exists(save)) throw new ArgumentException($"--save {save}: is a directory; expected a weights file to write.");
+            var extension = Path.GetExtension(save).ToLowerInvariant();
+            if (!Weights.Extensions.Contains(extension))
+                throw new ArgumentException($"--save {save}: expected a file ending in {string.Join(", ", Weights.Extensions)}; found '{extension}'.");
+            Writable("--save", Path.GetDirectoryName(Path.GetFullPath(save))!);
+        }
+
+        var resumeFolder = resumed is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.Resume!))!;
+        var folder = options.RunFolder ?? resumeFolder;
+        if (folder is null) return (resumed, null);
+        if (File.Exists(folder)) throw new ArgumentException($"--out {folder}: is a file; expected a run folder.");
+        var resumingHere = resumeFolder is not null && Path.GetFullPath(folder) == resumeFolder;
+        if (!resumingHere && !options.Force && Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new ArgumentException(
+                $"--out {folder}: expected an empty run folder, found {Directory.EnumerateFileSystemEntries(folder).Count()} entries " +
+                "(an earlier run?); resume it with --resume, choose another folder, or pass --force to replace its run files.");
+        Writable("--out", folder);
+        return (resumed, folder);
+    }
+
+    /// <summary><see cref="AtomicFile.CheckWritable"/>, its message naming the flag.</summary>
+    internal static void Writable(string flag, string folder)
+    {
+        try
+        {
+            AtomicFile.CheckWritable(folder);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{flag} {e.Message}", e);
+        }
+    }
+
+    /// <summary>The training set's size from its label file's header, or, before a download, the size its checksums fix.</summary>
+    static long TrainingSamples(string root, MnistResources resources)
+    {
+        var labels = Path.Combine(root, resources.TrainLabels.Name);
+        if (File.Exists(labels)) return IdxReader.ReadShape(labels, 1)[0];
+        if (File.Exists(labels + ".gz")) return IdxReader.ReadShape(labels + ".gz", 1)[0];
+        // A label file is an 8-byte header, then one byte per sample.
+        return resources.TrainLabels.RawBytes - 8;
     }
 
     static string Describe(Recipe recipe, nn.Module model, int epochs)

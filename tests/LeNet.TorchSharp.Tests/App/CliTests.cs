@@ -14,7 +14,7 @@ public class CliTests
     {
         data = new TempFolder();
         run = new TempFolder();
-        IdxFiles.WriteDataset(data.Path, trainCount: 100);
+        IdxFiles.WriteDataset(data.Path, trainCount: 200);
     }
 
     [TearDown]
@@ -103,8 +103,8 @@ public class CliTests
         Assert.That(mlp.get_parameter("fc1.weight")!.equal(fromRun.get_parameter("fc1.weight")!).all().item<bool>(), Is.True);
     }
 
-    [TestCase(new[] { "--model", "resnet" }, "Cannot parse argument 'resnet' for option '--model'")]
-    [TestCase(new[] { "--dataset", "cifar" }, "Argument 'cifar' not recognized. Must be one of")]
+    [TestCase(new[] { "--model", "resnet" }, "--model: expected one of lenet, mlp; found 'resnet'.")]
+    [TestCase(new[] { "--dataset", "cifar" }, "--dataset: expected one of mnist, fashion-mnist; found 'cifar'.")]
     [TestCase(new[] { "--bogus" }, "Unrecognized command or argument '--bogus'")]
     [TestCase(new[] { "predict", "--image", "x.png" }, "Option '--model' is required")]
     public void Bad_flags_get_one_line_and_exit_code_2(string[] args, string expected)

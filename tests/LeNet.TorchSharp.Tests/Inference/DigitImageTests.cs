@@ -126,7 +126,7 @@ public class DigitImageTests
     public void A_checkpoint_and_the_weights_file_predict_the_same()
     {
         using var data = new TempFolder();
-        IdxFiles.WriteDataset(data.Path, trainCount: 100);
+        IdxFiles.WriteDataset(data.Path, trainCount: 200);
         using var run = new TempFolder();
         TrainMnist.TrainingJob.Run(TrainMnist.Recipe.Fast,
             new TrainMnist.RunOptions { Epochs = 1, DataRoot = data.Path, Download = false, RunFolder = run.Path, Plots = false, Device = TrainMnist.DeviceChoice.Cpu }, TextWriter.Null);

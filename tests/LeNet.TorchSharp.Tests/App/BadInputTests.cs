@@ -1,0 +1,335 @@
+using System.Diagnostics;
+using LeNetTorchSharp.Plots;
+using LeNetTorchSharp.Tests.Data;
+using LeNetTorchSharp.Training;
+using SkiaSharp;
+
+namespace LeNetTorchSharp.Tests.App;
+
+/// <summary>
+/// What a hostile user tries on the trainer program: every refusal is one line naming the flag or file, what was
+/// expected and what was found, with a non-zero exit, before any data is loaded, and nothing is written.
+/// </summary>
+public class BadInputTests
+{
+    TempFolder data = null!;
+    TempFolder run = null!;
+
+    [SetUp]
+    public void CreateData()
+    {
+        data = new TempFolder();
+        run = new TempFolder();
+        IdxFiles.WriteDataset(data.Path, trainCount: 200);
+    }
+
+    [TearDown]
+    public void DeleteData()
+    {
+        data.Dispose();
+        run.Dispose();
+    }
+
+    static (int Exit, string Out, string[] Errors) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = TrainMnist.Cli.Run(args, stdout, stderr, interactive: false);
+        return (exit, stdout.ToString(), stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>A training run's flags with the small generated dataset, one epoch, on the CPU, into <paramref name="folder"/>.</summary>
+    string[] Training(string folder, params string[] extra) =>
+        ["--data", data.Path, "--no-download", "--out", folder, "--device", "cpu", "--no-plots", .. extra, .. extra.Contains("--epochs") ? Array.Empty<string>() : ["--epochs", "1"]];
+
+    static void AssertOneLine((int Exit, string Out, string[] Errors) result, string expected, int exit = 1)
+    {
+        Assert.That(result.Exit, Is.EqualTo(exit), string.Join("\n", result.Errors));
+        Assert.That(result.Errors, Has.Length.EqualTo(1), string.Join("\n", result.Errors));
+        Assert.That(result.Errors[0], Is.EqualTo("error: " + expected));
+        Assert.That(result.Out, Does.Not.Contain("Data:"), "refused before any data was loaded");
+    }
+
+    [TestCase("--model", "resnet", "lenet, mlp")]
+    [TestCase("--optimizer", "lbfgs", "sgd, adam, rmsprop")]
+    [TestCase("--device", "tpu", "auto, cpu, cuda")]
+    [TestCase("--schedule", "cosine", "constant, step, onecycle")]
+    [TestCase("--dataset", "cifar", "mnist, fashion-mnist")]
+    [TestCase("--recipe", "slow", "fast, tutorial")]
+    public void A_choice_flag_with_another_value_lists_the_choices(string flag, string value, string choices)
+    {
+        AssertOneLine(Run(flag, value), $"{flag}: expected one of {choices}; found '{value}'.", exit: 2);
+    }
+
+    [Test]
+    public void Choices_are_read_in_any_case()
+    {
+        var (exit, output, errors) = Run(Training(run.File("r"), "--model", "MLP", "--optimizer", "Adam", "--lr", "0.001"));
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.Contain("Model: Mlp"));
+    }
+
+    [TestCase("--epochs", "many", "--epochs: expected a whole number; found 'many'.")]
+    [TestCase("--lr", "fast", "--lr: expected a number; found 'fast'.")]
+    public void A_number_flag_with_text_says_what_it_expected(string flag, string value, string expected)
+    {
+        AssertOneLine(Run(flag, value), expected, exit: 2);
+    }
+
+    [TestCase(new[] { "--epochs", "0" }, "--epochs: expected a positive number of epochs; found 0.")]
+    [TestCase(new[] { "--lr", "-1" }, "--lr: expected a finite number ≥ 0; found -1.")]
+    [TestCase(new[] { "--lr", "NaN" }, "--lr: expected a finite number ≥ 0; found NaN.")]
+    [TestCase(new[] { "--batch-size", "0" }, "--batch-size: expected a positive number of samples; found 0.")]
+    [TestCase(new[] { "--momentum", "-0.5" }, "--momentum: expected a finite number ≥ 0; found -0.5.")]
+    [TestCase(new[] { "--optimizer", "adam", "--nesterov", "true" }, "--nesterov true: expected --optimizer sgd with --momentum above 0; found --optimizer adam with --momentum 0.9.")]
+    public void Out_of_range_values_are_refused_in_the_flags_words_before_any_data_is_loaded(string[] flags, string expected)
+    {
+        // An empty data folder: were the data looked at first, the error would be about missing files.
+        using var empty = new TempFolder();
+        AssertOneLine(Run(["--data", empty.Path, "--no-download", "--out", run.File("r"), .. flags]), expected);
+        Assert.That(Directory.Exists(run.File("r")), Is.False, "nothing written");
+    }
+
+    [Test]
+    public void A_batch_larger_than_the_training_set_is_refused()
+    {
+        AssertOneLine(Run(Training(run.File("r"), "--batch-size", "1000000")), "--batch-size: expected at most the training set's 200 images; found 1,000,000.");
+        Assert.That(Directory.Exists(run.File("r")), Is.False);
+    }
+
+    [Test]
+    public void Save_pointing_at_a_directory_or_an_unknown_format_is_refused_before_training()
+    {
+        Directory.CreateDirectory(run.File("weights"));
+        AssertOneLine(Run(Training(run.File("r"), "--save", run.File("weights"))), $"--save {run.File("weights")}: is a directory; expected a weights file to write.");
+        AssertOneLine(Run(Training(run.File("r"), "--save", run.File("w.bin"))), $"--save {run.File("w.bin")}: expected a file ending in .safetensors, .pt, .pth; found '.bin'.");
+        Assert.That(Directory.Exists(run.File("r")), Is.False);
+    }
+
+    [Test]
+    public void A_new_run_into_a_folder_holding_a_run_is_refused_unless_forced()
+    {
+        var folder = run.File("r");
+        Assert.That(Run(Training(folder, "--model", "mlp")).Exit, Is.Zero);
+        var before = Directory.GetFiles(folder).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+        AssertOneLine(Run(Training(folder, "--model", "mlp")),
+            $"--out {folder}: expected an empty run folder, found 4 entries (an earlier run?); resume it with --resume, choose another folder, or pass --force to replace its run files.");
+        Assert.That(Directory.GetFiles(folder).ToDictionary(f => f, File.GetLastWriteTimeUtc), Is.EqualTo(before), "the earlier run is untouched");
+
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine");
+        var (exit, _, errors) = Run(Training(folder, "--model", "mlp", "--force"));
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(new TrainMnist.MetricsLog(Path.Combine(folder, "metrics.jsonl")).Read().Select(m => m.Epoch), Is.EqualTo(new[] { 1 }), "the old metrics were replaced, not appended to");
+        Assert.That(File.ReadAllText(Path.Combine(folder, "notes.txt")), Is.EqualTo("mine"), "files that are not the run's stay");
+    }
+
+    [Test]
+    public void Resume_refuses_flags_that_contradict_the_checkpoint_naming_its_value()
+    {
+        var folder = run.File("r");
+        Assert.That(Run(Training(folder, "--model", "mlp", "--lr", "0.05")).Exit, Is.Zero);
+        var checkpoint = Path.Combine(folder, "last.ckpt");
+        var before = Directory.GetFiles(folder).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        string[] resumeTo(int epochs) => ["--data", data.Path, "--no-download", "--device", "cpu", "--no-plots", "--epochs", epochs.ToString(), "--resume", checkpoint];
+        var resume = resumeTo(2);
+
+        AssertOneLine(Run([.. resume, "--model", "lenet"]),
+            $"--model LeNet but the checkpoint {checkpoint} was trained with model Mlp: a resume continues that run's recipe; leave --model out (or start a new run).");
+        AssertOneLine(Run([.. resume, "--lr", "0.1"]),
+            $"--lr 0.1 but the checkpoint {checkpoint} was trained with lr 0.05: a resume continues that run's recipe; leave --lr out (or start a new run).");
+        AssertOneLine(Run([.. resume, "--batch-size", "32"]),
+            $"--batch-size 32 but the checkpoint {checkpoint} was trained with batch-size 128: a resume continues that run's recipe; leave --batch-size out (or start a new run).");
+        AssertOneLine(Run([.. resume, "--optimizer", "adam"]),
+            $"--optimizer Adam but the checkpoint {checkpoint} was trained with optimizer Sgd: a resume continues that run's recipe; leave --optimizer out (or start a new run).");
+        AssertOneLine(Run([.. resume, "--recipe", "tutorial"]),
+            $"--recipe tutorial sets batch-size 64, but the checkpoint {checkpoint} was trained with batch-size 128: a resume continues that run's recipe; leave --recipe out (or start a new run).");
+        Assert.That(Directory.GetFiles(folder).ToDictionary(f => f, File.GetLastWriteTimeUtc), Is.EqualTo(before), "nothing written");
+
+        // Flags that agree with the checkpoint, and those a resume may change, are fine.
+        var (exit, output, errors) = Run([.. resumeTo(3), "--model", "mlp", "--lr", "0.05"]);
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.Contain("training to epoch 3"));
+    }
+
+    [Test]
+    public void After_a_kill_between_the_metrics_line_and_the_checkpoint_a_resume_logs_each_epoch_once()
+    {
+        var folder = run.File("r");
+        Assert.That(Run(Training(folder, "--model", "mlp", "--epochs", "2")).Exit, Is.Zero);
+        // What a kill after epoch 3's metrics line, before its checkpoint, leaves: the line, and epoch 2's checkpoint.
+        var metrics = Path.Combine(folder, "metrics.jsonl");
+        File.AppendAllLines(metrics, [File.ReadAllLines(metrics)[^1].Replace("\"epoch\":2", "\"epoch\":3")]);
+
+        var (exit, _, errors) = Run(["--data", data.Path, "--no-download", "--device", "cpu", "--no-plots", "--epochs", "4", "--resume", Path.Combine(folder, "last.ckpt")]);
+
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(new TrainMnist.MetricsLog(metrics).Read().Select(m => m.Epoch), Is.EqualTo(new[] { 1, 2, 3, 4 }));
+    }
+
+    static string Png(TempFolder folder, string name)
+    {
+        using var digit = TorchSharp.torch.zeros(28, 28);
+        digit.narrow(0, 6, 16).narrow(1, 12, 4).fill_(1);
+        var path = folder.File(name);
+        ImagePng.Save(digit, path, scale: 4);
+        return path;
+    }
+
+    static string Jpeg(TempFolder folder, string name)
+    {
+        using var bitmap = SKBitmap.Decode(Png(folder, name + ".png"));
+        using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+        var path = folder.File(name);
+        File.WriteAllBytes(path, jpeg.ToArray());
+        return path;
+    }
+
+    [Test]
+    public void A_truncated_PNG_or_JPEG_is_refused_not_classified()
+    {
+        Assert.That(Run(Training(run.File("r"), "--model", "mlp")).Exit, Is.Zero);
+        var model = Path.Combine(run.File("r"), "model.safetensors");
+        foreach (var image in new[] { Png(run, "digit.png"), Jpeg(run, "digit.jpg") })
+        {
+            var bytes = File.ReadAllBytes(image);
+            File.WriteAllBytes(image, bytes[..(bytes.Length * 2 / 3)]);
+            var (exit, output, errors) = Run("predict", "--model", model, "--image", image);
+            Assert.That(exit, Is.EqualTo(1), output);
+            Assert.That(errors, Has.Length.EqualTo(1));
+            Assert.That(errors[0], Does.StartWith($"error: {image}: is truncated or damaged:"));
+        }
+    }
+
+    [Test]
+    public void A_directory_given_as_image_says_so()
+    {
+        Assert.That(Run(Training(run.File("r"), "--model", "mlp")).Exit, Is.Zero);
+        var (exit, _, errors) = Run("predict", "--model", Path.Combine(run.File("r"), "model.safetensors"), "--image", data.Path);
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Is.EqualTo(new[] { $"error: {data.Path}: is a directory; expected a file" }));
+    }
+}
+
+/// <summary>
+/// Files the user may not read and folders they may not write, run through the program as a user without those
+/// rights (under root, which reads everything, the program runs as nobody).
+/// </summary>
+[Platform(Exclude = "Win")]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class PermissionTests
+{
+    TempFolder folder = null!;
+
+    [SetUp]
+    public void Create()
+    {
+        folder = new TempFolder();
+        // Traversable by the unprivileged user the program runs as.
+        File.SetUnixFileMode(folder.Path, (UnixFileMode)0b111_101_101);
+    }
+
+    [TearDown]
+    public void Delete()
+    {
+        foreach (var path in Directory.GetFileSystemEntries(folder.Path, "*", SearchOption.AllDirectories).Prepend(folder.Path))
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_111_111);
+        folder.Dispose();
+    }
+
+    string MakeFolder(string name, bool writable)
+    {
+        var path = folder.File(name);
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, writable ? (UnixFileMode)0b111_111_111 : (UnixFileMode)0b101_101_101);
+        return path;
+    }
+
+    static void Unreadable(string file) => File.SetUnixFileMode(file, UnixFileMode.None);
+
+    (int Exit, string Out, string[] Errors) RunAsUser(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "TrainMnist.dll");
+        var home = MakeFolder("home-" + Guid.NewGuid().ToString("N"), writable: true);
+        var start = Environment.IsPrivilegedProcess
+            ? new ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", dll, .. args])
+            : new ProcessStartInfo("dotnet", [dll, .. args]);
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
+        start.Environment["HOME"] = home;
+        start.Environment["XDG_CACHE_HOME"] = home;
+        start.Environment["DOTNET_CLI_HOME"] = home;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        Assert.That(process.WaitForExit(120_000), Is.True);
+        return (process.ExitCode, output, error.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    string Data()
+    {
+        var data = MakeFolder("data", writable: false);
+        IdxFiles.WriteDataset(data, trainCount: 200);
+        foreach (var file in Directory.GetFiles(data)) File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+        return data;
+    }
+
+    /// <summary>A run made here (as this user), its folder readable by the unprivileged one.</summary>
+    string Trained(string data)
+    {
+        var runFolder = MakeFolder("trained", writable: true);
+        var exit = TrainMnist.Cli.Run(["--data", data, "--no-download", "--out", runFolder, "--epochs", "1", "--device", "cpu", "--no-plots", "--model", "mlp"],
+            TextWriter.Null, TextWriter.Null, interactive: false);
+        Assert.That(exit, Is.Zero);
+        foreach (var file in Directory.GetFiles(runFolder)) File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+        return runFolder;
+    }
+
+    static void AssertOneLine((int Exit, string Out, string[] Errors) result, string expected)
+    {
+        Assert.That(result.Exit, Is.EqualTo(1), string.Join("\n", result.Errors));
+        Assert.That(result.Errors, Is.EqualTo(new[] { "error: " + expected }));
+        Assert.That(result.Out, Does.Not.Contain("epoch "), "refused before any training");
+    }
+
+    [Test]
+    public void An_out_folder_that_cannot_be_written_is_refused_before_training()
+    {
+        var data = Data();
+        var locked = MakeFolder("locked", writable: false);
+        AssertOneLine(RunAsUser("--data", data, "--no-download", "--out", locked, "--epochs", "1", "--device", "cpu", "--model", "mlp"),
+            $"--out {locked}: cannot write there: permission denied");
+    }
+
+    [Test]
+    public void An_unreadable_IDX_file_is_named()
+    {
+        var data = Data();
+        var images = Path.Combine(data, "train-images-idx3-ubyte");
+        Unreadable(images);
+        AssertOneLine(RunAsUser("--data", data, "--no-download", "--out", MakeFolder("out", writable: true), "--epochs", "1", "--device", "cpu", "--model", "mlp"),
+            $"{images}: cannot be read: permission denied");
+    }
+
+    [Test]
+    public void Unreadable_weights_and_checkpoints_are_named_and_a_figure_into_a_locked_folder_is_refused_first()
+    {
+        var data = Data();
+        var trained = Trained(data);
+        var image = folder.File("digit.png");
+        using (var digit = TorchSharp.torch.rand(28, 28)) ImagePng.Save(digit, image);
+        File.SetUnixFileMode(image, (UnixFileMode)0b110_100_100);
+        var weights = Path.Combine(trained, "model.safetensors");
+        var checkpoint = Path.Combine(trained, "last.ckpt");
+
+        var locked = MakeFolder("locked", writable: false);
+        AssertOneLine(RunAsUser("predict", "--model", weights, "--image", image, "--figure", Path.Combine(locked, "f.png")),
+            $"--figure {locked}: cannot write there: permission denied");
+
+        Unreadable(weights);
+        AssertOneLine(RunAsUser("predict", "--model", weights, "--image", image), $"{weights}: cannot be read: permission denied");
+
+        Unreadable(checkpoint);
+        AssertOneLine(RunAsUser("--data", data, "--no-download", "--epochs", "2", "--device", "cpu", "--resume", checkpoint),
+            $"{checkpoint}: cannot be read: permission denied");
+    }
+}
