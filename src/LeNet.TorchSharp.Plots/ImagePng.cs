@@ -3,16 +3,20 @@ using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Plots;
 
-/// <summary>Saves one image tensor as a grayscale PNG: the tutorial's <c>imshow</c>, to a file.</summary>
+/// <summary>One image tensor as a grayscale PNG: the tutorial's <c>imshow</c>.</summary>
 public static class ImagePng
 {
+    /// <summary>Writes <see cref="Render"/>'s PNG to <paramref name="path"/>, atomically.</summary>
+    /// <exception cref="ArgumentException">The tensor is not one single-channel image.</exception>
+    public static void Save(Tensor image, string path, int scale = 8) => Render(image, scale).Save(path);
+
     /// <summary>
-    /// Writes <paramref name="image"/> (H x W or 1 x H x W, any value range) as a PNG, white for its largest
-    /// value and black for its smallest (so normalized images look as they did before normalization),
-    /// each pixel drawn as a <paramref name="scale"/> x <paramref name="scale"/> square.
+    /// <paramref name="image"/> (H x W or 1 x H x W, any value range) as a PNG, white for its largest value and
+    /// black for its smallest (so normalized images look as they did before normalization), each pixel drawn as
+    /// a <paramref name="scale"/> x <paramref name="scale"/> square.
     /// </summary>
     /// <exception cref="ArgumentException">The tensor is not one single-channel image.</exception>
-    public static void Save(Tensor image, string path, int scale = 8)
+    public static PngImage Render(Tensor image, int scale = 8)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(scale);
@@ -24,7 +28,7 @@ public static class ImagePng
             for (var x = 0; x < width * scale; x++)
                 pixels[y * bitmap.RowBytes + x] = gray[y / scale * width + x / scale];
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, png.AsSpan());
+        return new PngImage(png.ToArray());
     }
 
     /// <summary>Min-max scales a single-channel image to bytes, row-major.</summary>

@@ -16,8 +16,20 @@ public static class TrainingCurves
     /// <returns>The two paths.</returns>
     public static (string Loss, string Accuracy) Save(IReadOnlyList<EpochScores> epochs, string folder, string title = "")
     {
-        ArgumentNullException.ThrowIfNull(epochs);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var (loss, accuracy) = Render(epochs, title);
+        var lossPath = Path.Combine(folder, "loss.png");
+        var accuracyPath = Path.Combine(folder, "accuracy.png");
+        loss.Save(lossPath);
+        accuracy.Save(accuracyPath);
+        return (lossPath, accuracyPath);
+    }
+
+    /// <summary>The two charts: train and test loss, and test accuracy, per epoch.</summary>
+    /// <exception cref="ArgumentException">There are no epochs.</exception>
+    public static (PngImage Loss, PngImage Accuracy) Render(IReadOnlyList<EpochScores> epochs, string title = "")
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
         if (epochs.Count == 0) throw new ArgumentException("no epochs to plot.", nameof(epochs));
         double[] x = [.. epochs.Select(e => (double)e.Epoch)];
 
@@ -37,10 +49,6 @@ public static class TrainingCurves
         accuracy.YLabel("%");
         accuracy.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
 
-        var lossPath = Path.Combine(folder, "loss.png");
-        var accuracyPath = Path.Combine(folder, "accuracy.png");
-        AtomicFile.Write(lossPath, temp => loss.SavePng(temp, 800, 500));
-        AtomicFile.Write(accuracyPath, temp => accuracy.SavePng(temp, 800, 500));
-        return (lossPath, accuracyPath);
+        return (new PngImage(loss.GetImageBytes(800, 500, ImageFormat.Png)), new PngImage(accuracy.GetImageBytes(800, 500, ImageFormat.Png)));
     }
 }

@@ -8,15 +8,19 @@ namespace LeNetTorchSharp.Plots;
 /// </summary>
 public static class ViewClassify
 {
+    /// <summary>Writes <see cref="Render"/>'s figure to <paramref name="path"/> (a PNG), atomically.</summary>
+    /// <exception cref="ArgumentException">The image or the probabilities have the wrong shape, or the names do not match the classes.</exception>
+    public static void Save(Tensor image, Tensor probabilities, string path, IReadOnlyList<string>? classNames = null, int width = 900, int height = 450) =>
+        Render(image, probabilities, classNames, width, height).Save(path);
+
     /// <summary>Draws the figure.</summary>
     /// <param name="image">One single-channel image: H x W, 1 x H x W or a flat H*W vector of a square image.</param>
     /// <param name="probabilities">One probability per class (1 x C or C), e.g. <c>softmax(logits, 1)</c>.</param>
-    /// <param name="path">PNG file to write (atomically).</param>
     /// <param name="classNames">Bar labels; default the class indices.</param>
     /// <param name="width">Figure width in pixels.</param>
     /// <param name="height">Figure height in pixels.</param>
     /// <exception cref="ArgumentException">The image or the probabilities have the wrong shape, or the names do not match the classes.</exception>
-    public static void Save(Tensor image, Tensor probabilities, string path, IReadOnlyList<string>? classNames = null, int width = 900, int height = 450)
+    public static PngImage Render(Tensor image, Tensor probabilities, IReadOnlyList<string>? classNames = null, int width = 900, int height = 450)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(probabilities);
@@ -52,7 +56,7 @@ public static class ViewClassify
         chart.Axes.SetLimitsY(-0.7, p.Length - 0.3);
         chart.Title("Class Probability");
 
-        AtomicFile.Write(path, temp => multiplot.SavePng(temp, width, height));
+        return new PngImage(multiplot.Render(width, height).GetImageBytes(ImageFormat.Png));
     }
 
     static Tensor AsImage(Tensor image)

@@ -53,13 +53,15 @@ public static class TorchNative
     internal static void InstallOnAssemblyLoad() => Install();
 #pragma warning restore CA2255
 
-    /// <summary>Installs the load fallback (idempotent, cheap; does not load libtorch).</summary>
+    /// <summary>Installs the load fallback (idempotent and cheap; where TorchSharp was loaded from NuGet's package
+    /// folder, as in notebooks, it also loads libtorch from there).</summary>
     public static void Install()
     {
         lock (Gate)
         {
             if (installed) return;
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
+            if (OperatingSystem.IsLinux() && LoadedFromPackageFolder()) PreloadLibtorchFromPackages();
             installed = true;
         }
     }
@@ -119,6 +121,40 @@ public static class TorchNative
         }
     }
 
+    /// <summary>
+    /// Whether TorchSharp was loaded straight from NuGet's package folder, as .NET Interactive notebooks and F#
+    /// Interactive load it: then no application lists where libtorch is, and loading it by name finds whatever
+    /// libtorch the system has (Debian's python3-torch installs one, of another version) before the package's.
+    /// </summary>
+    static bool LoadedFromPackageFolder()
+    {
+        var location = typeof(torch).Assembly.Location;
+        if (string.IsNullOrEmpty(location)) return false;
+        // .../torchsharp/<version>/lib/<framework>/TorchSharp.dll
+        var package = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(location)!, "..", ".."));
+        return string.Equals(Path.GetFileName(Path.GetDirectoryName(package)), "torchsharp", StringComparison.OrdinalIgnoreCase)
+            && File.Exists(Path.Combine(package, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", GlueFile));
+    }
+
+    /// <summary>
+    /// Loads libtorch from the restored backend package, by full path, before TorchSharp looks for it by name: a
+    /// library loaded by name is then this one (glibc matches it by its name), not the system's of another version,
+    /// and the glue library binds to the libtorch it was built for.
+    /// </summary>
+    static void PreloadLibtorchFromPackages()
+    {
+        foreach (var dependency in Dependencies)
+        {
+            var path = FindInNativeDirectories(dependency);
+            if (path is null || !NativeLibrary.TryLoad(path, out _))
+            {
+                Attempts.Add($"{dependency} could not be preloaded from the restored packages ({path ?? "not found"})");
+                return;
+            }
+            Attempts.Add($"preloaded {path}");
+        }
+    }
+
     static IntPtr LoadPatchedCopy()
     {
         var original = FindInNativeDirectories(GlueFile)
@@ -170,17 +206,43 @@ public static class TorchNative
     static string? FindInNativeDirectories(string file) =>
         NativeDirectories().Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists);
 
-    /// <summary>Where the host looks for native assets (from the app's deps.json), then beside TorchSharp.</summary>
+    /// <summary>
+    /// Where the host looks for native assets (from the app's deps.json), then beside TorchSharp, then, for hosts
+    /// that load TorchSharp straight from NuGet's package folder (.NET Interactive notebooks, F# Interactive), the
+    /// native folders of the TorchSharp package and of the libtorch backend packages beside it.
+    /// </summary>
     static IEnumerable<string> NativeDirectories()
     {
         if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string list)
             foreach (var d in list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
                 yield return d;
         var torchSharp = Path.GetDirectoryName(typeof(torch).Assembly.Location);
-        if (!string.IsNullOrEmpty(torchSharp))
-        {
-            yield return torchSharp;
-            yield return Path.Combine(torchSharp, "runtimes", RuntimeInformation.RuntimeIdentifier, "native");
-        }
+        if (string.IsNullOrEmpty(torchSharp)) yield break;
+        var rid = RuntimeInformation.RuntimeIdentifier;
+        yield return torchSharp;
+        yield return Path.Combine(torchSharp, "runtimes", rid, "native");
+
+        // .../packages/torchsharp/<version>/lib/<framework>/TorchSharp.dll
+        var package = Path.GetFullPath(Path.Combine(torchSharp, "..", ".."));
+        yield return Path.Combine(package, "runtimes", rid, "native");
+        var packages = Path.GetDirectoryName(Path.GetDirectoryName(package));
+        if (packages is null || !Directory.Exists(packages)) yield break;
+        foreach (var backend in BackendPackages(packages, rid))
+            yield return backend;
     }
+
+    /// <summary>
+    /// The native folders of the libtorch backend packages restored in <paramref name="packages"/>: the CPU build
+    /// before CUDA's, newest version first, so the first holding a library is the one a notebook most likely
+    /// referenced (TorchSharp 0.107 takes LibTorch 2.10.0).
+    /// </summary>
+    static IEnumerable<string> BackendPackages(string packages, string rid) =>
+        Directory.GetDirectories(packages, "libtorch-*")
+            .Where(p => Path.GetFileName(p).Contains(rid, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(p => Path.GetFileName(p).Contains("cuda", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => Directory.GetDirectories(p)
+                .Select(v => (Folder: v, Version: Version.TryParse(Path.GetFileName(v), out var version) ? version : new Version(0, 0)))
+                .OrderByDescending(v => v.Version)
+                .Select(v => Path.Combine(v.Folder, "runtimes", rid, "native")))
+            .Where(Directory.Exists);
 }
