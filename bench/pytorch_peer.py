@@ -132,6 +132,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--json", default="")
+    parser.add_argument("--check-blas", action="store_true", help="only report the BLAS; fail unless it is OpenBLAS with one thread")
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(1)
@@ -140,6 +141,11 @@ def main():
     blas = blas_libraries()
     print(f"    BLAS: {blas_kind(blas)} ({', '.join(blas) or 'no BLAS library mapped'}), "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, torch threads {torch.get_num_threads()}", flush=True)
+    if args.check_blas:
+        fair = blas_kind(blas) == "openblas" and os.environ.get("OPENBLAS_NUM_THREADS") == "1"
+        if not fair:
+            raise SystemExit("pytorch_peer.py: not PyTorch at its best: expected OpenBLAS with OPENBLAS_NUM_THREADS=1")
+        return
 
     images, labels = load(args.data, True, 32)
     test_images, test_labels = load(args.data, False, 32)
