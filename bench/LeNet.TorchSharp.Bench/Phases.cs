@@ -30,9 +30,14 @@ public static class Phases
         ("rss_last_mb", "LeNet run: RSS after the last epoch, MB", "F0"),
         ("rss_growth_pct", "LeNet run: RSS growth from epoch 2 to the last, %", "F1"),
         ("lenet_peak_rss_mb", "LeNet run: peak RSS, MB", "F0"),
+        ("matmul_peak_gflops", "fp32 matrix multiply through libtorch (1024 x 1024, 2 threads, measured in each phase's process), GFLOP/s", "F0"),
+        ("lenet_gflops", "LeNet training: achieved GFLOP/s (2.26 MFLOP a sample)", "F1"),
+        ("lenet_peak_fraction_pct", "LeNet training: share of the matrix-multiply peak, %", "F1"),
         ("mlp_epoch_s", "MLP training epoch, s (median of 10)", "F3"),
         ("mlp_epoch_best_s", "MLP training epoch, s (fastest of 10)", "F3"),
         ("mlp_train_samples_per_s", "MLP training, samples/s", "N0"),
+        ("mlp_gflops", "MLP training: achieved GFLOP/s (0.45 MFLOP a sample)", "F1"),
+        ("mlp_peak_fraction_pct", "MLP training: share of the matrix-multiply peak, %", "F1"),
         ("trainer_overhead_pct", "Trainer over a bare loop doing the same work, % (2 epochs, steps interleaved)", "F1"),
         ("predict_ms", "predict (PNG file → probabilities), ms per call", "F2"),
         ("predict_rss_growth_pct", "RSS growth from call 1,000 to call 10,000 of predict, %", "F1"),
@@ -64,6 +69,30 @@ public static class Phases
         "predict" => PredictSoak(options, log),
         _ => throw new ArgumentException($"unknown phase '{phase}'; phases: {string.Join(", ", Names)}", nameof(phase)),
     };
+
+    /// <summary>
+    /// Floating-point operations of one training sample (forward, and backward to the weights and to every input
+    /// but the image): 3 x forward, less conv1's or fc1's input gradient. LeNet: forward 833,040 (conv1 235,200,
+    /// conv2 480,000, fc1 96,000, fc2 20,160, fc3 1,680); the MLP: forward 218,368 (fc1 200,704).
+    /// </summary>
+    const double LeNetTrainingFlops = 3 * 833_040.0 - 235_200;
+    const double MlpTrainingFlops = 3 * 218_368.0 - 200_704;
+
+    /// <summary>What libtorch's fp32 matrix multiply reaches here, the best of five: the ceiling a training epoch is measured against.</summary>
+    static double MatmulPeakGflops()
+    {
+        const int n = 1024;
+        using var a = randn(n, n, device: Device);
+        using var b = randn(n, n, device: Device);
+        var best = double.MaxValue;
+        for (var run = 0; run < 6; run++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < 10; i++) mm(a, b).Dispose();
+            if (run > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds / 10);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
 
     static double SinceProcessStart() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
 
@@ -124,8 +153,14 @@ public static class Phases
         }
         var evaluation = Enumerable.Range(0, 3).Select(_ => trainer.Evaluate(testLoader).SamplesPerSecond).Max();
         var second = rss[Math.Min(1, rss.Count - 1)];
+        var peak = MatmulPeakGflops();
+        var gflops = train.Count * LeNetTrainingFlops / Median(epochs) / 1e9;
+        log.WriteLine($"    fp32 matmul peak {peak:F0} GFLOP/s; LeNet training {gflops:F1} GFLOP/s ({gflops / peak * 100:F1}%)");
         return new()
         {
+            ["matmul_peak_gflops"] = peak,
+            ["lenet_gflops"] = gflops,
+            ["lenet_peak_fraction_pct"] = gflops / peak * 100,
             ["lenet_epoch_s"] = Median(epochs),
             // The fastest epoch is what the code does when the shared host leaves this VM alone; the median is typical.
             ["lenet_epoch_best_s"] = epochs.Min(),
@@ -192,7 +227,14 @@ public static class Phases
             epochs.Add(trainer.TrainEpoch(loader).Elapsed.TotalSeconds);
             log.WriteLine($"    epoch {epoch}: {epochs[^1]:F3}s");
         }
-        return new() { ["mlp_epoch_s"] = Median(epochs), ["mlp_epoch_best_s"] = epochs.Min(), ["mlp_train_samples_per_s"] = train.Count / Median(epochs) };
+        var peak = MatmulPeakGflops();
+        var gflops = train.Count * MlpTrainingFlops / Median(epochs) / 1e9;
+        log.WriteLine($"    fp32 matmul peak {peak:F0} GFLOP/s; MLP training {gflops:F1} GFLOP/s ({gflops / peak * 100:F1}%)");
+        return new()
+        {
+            ["mlp_epoch_s"] = Median(epochs), ["mlp_epoch_best_s"] = epochs.Min(), ["mlp_train_samples_per_s"] = train.Count / Median(epochs),
+            ["mlp_gflops"] = gflops, ["mlp_peak_fraction_pct"] = gflops / peak * 100,
+        };
     }
 
     /// <summary>
