@@ -32,6 +32,8 @@ if (phase.Length > 0)
 {
     // Child process: run one phase, print its results as one JSON line.
     TorchNative.EnsureLoaded();
+    // As the trainer program does at start (Native/NativeHeap.cs).
+    NativeHeap.RetainFreedMemory();
     Console.WriteLine(JsonSerializer.Serialize(Phases.Run(phase, options, Console.Error)));
     return 0;
 }

@@ -217,6 +217,7 @@ public static class Cli
         try
         {
             TorchNative.EnsureLoaded();
+            NativeHeap.RetainFreedMemory();
             run();
             return 0;
         }
