@@ -154,11 +154,8 @@ public static class Cli
     static Option<string> Choice(string name, string description, string[] values, string? defaultValue)
     {
         var option = new Option<string>(name) { Description = $"{string.Join(", ", values)}: {description}" };
-        if (defaultValue is not null)
-        {
-            option.DefaultValueFactory = _ => defaultValue;
-            option.Description += $" [default: {defaultValue}]";
-        }
+        // System.CommandLine prints "[default: …]" itself for an option with a default value factory.
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
         option.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();

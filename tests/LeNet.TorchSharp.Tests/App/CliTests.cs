@@ -43,6 +43,19 @@ public class CliTests
         Directory.GetFiles(folder).ToDictionary(f => f, File.GetLastWriteTimeUtc);
 
     [Test]
+    public void Help_lists_every_choice_with_its_default_once()
+    {
+        var (exit, output, _) = Run("--help");
+        Assert.That(exit, Is.Zero);
+        foreach (var line in new[] { "lenet, mlp: the network [default: lenet]", "sgd, adam, rmsprop: the update rule [default: sgd]", "[default: onecycle]" })
+        {
+            Assert.That(output, Does.Contain(line));
+            Assert.That(output.Split(line).Length - 1, Is.EqualTo(1), line);
+        }
+        Assert.That(output, Does.Not.Contain("] [default: "), "no default printed twice");
+    }
+
+    [Test]
     public void Training_prints_each_epoch_and_writes_the_run_folder()
     {
         var output = Train("--model", "mlp");
