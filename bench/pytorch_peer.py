@@ -5,9 +5,12 @@ Same MNIST files, same preprocessing (28x28 bytes resized once to 32x32 with bil
 rounded back to bytes; floats and normalization per batch), same LeNet and MLP, same optimizer and
 batch size, same loss read-back every 50 steps, 2 threads. Prints one JSON line of measurements, with the BLAS library
 the process actually loaded: PyTorch at its best here runs on OpenBLAS (libopenblas0-pthread) with
-OPENBLAS_NUM_THREADS=1, so that BLAS threads do not fight torch's own two (bench/compare.sh sets this up).
+OPENBLAS_NUM_THREADS=1, so that BLAS threads do not fight torch's own two, and with the glibc malloc
+thresholds the .NET side sets for itself (NativeHeap.RetainFreedMemory), given here through glibc's
+environment variables; bench/compare.sh sets all of this up.
 
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_peer.py --data data/mnist --epochs 10 --batch-size 64 [--json out.json]
+    OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432 \
+      /usr/bin/python3 bench/pytorch_peer.py --data data/mnist --epochs 10 --batch-size 64 [--json out.json]
 (Debian: apt-get install python3-torch libopenblas0-pthread)
 """
 import argparse, gzip, json, os, resource, statistics, struct, time
@@ -83,6 +86,12 @@ def blas_libraries():
     return sorted(paths)
 
 
+def malloc_thresholds():
+    """glibc's trim and mmap thresholds as this process was started with ("default" when not set)."""
+    trim, mmap = (os.environ.get(name) for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"))
+    return f"{trim}/{mmap}" if trim or mmap else "default"
+
+
 def blas_kind(paths):
     """openblas, reference (netlib's unoptimised BLAS, Debian's default without OpenBLAS), or what was found."""
     if any("openblas" in p for p in paths):
@@ -140,7 +149,8 @@ def main():
     torch.mm(torch.randn(64, 64), torch.randn(64, 64))
     blas = blas_libraries()
     print(f"    BLAS: {blas_kind(blas)} ({', '.join(blas) or 'no BLAS library mapped'}), "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, torch threads {torch.get_num_threads()}", flush=True)
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, torch threads {torch.get_num_threads()}, "
+          f"malloc trim/mmap thresholds {malloc_thresholds()}", flush=True)
     if args.check_blas:
         fair = blas_kind(blas) == "openblas" and os.environ.get("OPENBLAS_NUM_THREADS") == "1"
         if not fair:
@@ -172,6 +182,7 @@ def main():
     results["torch_version"] = float(".".join(torch.__version__.split(".")[:2]))
     results["blas"] = blas_kind(blas)
     results["openblas_threads"] = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
+    results["malloc_thresholds"] = malloc_thresholds()
 
     line = json.dumps(results)
     print(line)
