@@ -10,34 +10,8 @@ namespace LeNetTorchSharp.Tests.App;
 /// What a hostile user tries on the trainer program: every refusal is one line naming the flag or file, what was
 /// expected and what was found, with a non-zero exit, before any data is loaded, and nothing is written.
 /// </summary>
-public class BadInputTests
+public class BadInputTests : CliFixture
 {
-    TempFolder data = null!;
-    TempFolder run = null!;
-
-    [SetUp]
-    public void CreateData()
-    {
-        data = new TempFolder();
-        run = new TempFolder();
-        IdxFiles.WriteDataset(data.Path, trainCount: 200);
-    }
-
-    [TearDown]
-    public void DeleteData()
-    {
-        data.Dispose();
-        run.Dispose();
-    }
-
-    static (int Exit, string Out, string[] Errors) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = TrainMnist.Cli.Run(args, stdout, stderr, interactive: false);
-        return (exit, stdout.ToString(), stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-    }
-
     /// <summary>A training run's flags with the small generated dataset, one epoch, on the CPU, into <paramref name="folder"/>.</summary>
     string[] Training(string folder, params string[] extra) =>
         ["--data", data.Path, "--no-download", "--out", folder, "--device", "cpu", "--no-plots", .. extra, .. extra.Contains("--epochs") ? Array.Empty<string>() : ["--epochs", "1"]];

@@ -4,34 +4,8 @@ using SkiaSharp;
 namespace LeNetTorchSharp.Tests.App;
 
 /// <summary>The trainer program end to end, called in-process: what a user types and what they see.</summary>
-public class CliTests
+public class CliTests : CliFixture
 {
-    TempFolder data = null!;
-    TempFolder run = null!;
-
-    [SetUp]
-    public void CreateData()
-    {
-        data = new TempFolder();
-        run = new TempFolder();
-        IdxFiles.WriteDataset(data.Path, trainCount: 200);
-    }
-
-    [TearDown]
-    public void DeleteData()
-    {
-        data.Dispose();
-        run.Dispose();
-    }
-
-    static (int Exit, string Out, string[] Errors) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = TrainMnist.Cli.Run(args, stdout, stderr, interactive: false);
-        return (exit, stdout.ToString(), stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-    }
-
     string Train(params string[] extra)
     {
         var (exit, output, errors) = Run(["--data", data.Path, "--no-download", "--out", run.Path, "--epochs", "1", "--device", "cpu", .. extra]);
