@@ -31,14 +31,7 @@ public static class AtomicFile
         }
         finally
         {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Nothing was written there, or the folder forbids it; what went wrong is thrown above.
-            }
+            DeleteIfPossible(temp);
         }
     }
 
@@ -75,14 +68,20 @@ public static class AtomicFile
         }
         finally
         {
-            try
-            {
-                File.Delete(probe);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The probe was never written.
-            }
+            DeleteIfPossible(probe);
+        }
+    }
+
+    /// <summary>Removes a temporary file this class made, if it is there and may be removed.</summary>
+    static void DeleteIfPossible(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // It was never written, or the folder forbids it; what went wrong is thrown by the caller.
         }
     }
 

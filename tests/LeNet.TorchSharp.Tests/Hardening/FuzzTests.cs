@@ -146,16 +146,21 @@ public class FuzzTests
         });
     }
 
+    /// <summary>A "1" drawn as a PNG of 28 x <paramref name="scale"/> pixels a side in <paramref name="temp"/>.</summary>
+    static string DigitPng(TempFolder temp, int scale)
+    {
+        var png = temp.File("digit.png");
+        using var digit = zeros(28, 28);
+        digit.narrow(0, 6, 16).narrow(1, 12, 4).fill_(1);
+        ImagePng.Save(digit, png, scale: scale);
+        return png;
+    }
+
     [Test]
     public void Images_for_predict()
     {
         using var temp = new TempFolder();
-        var png = temp.File("digit.png");
-        using (var digit = zeros(28, 28))
-        {
-            digit.narrow(0, 6, 16).narrow(1, 12, 4).fill_(1);
-            ImagePng.Save(digit, png, scale: 2);
-        }
+        var png = DigitPng(temp, scale: 2);
         var path = temp.File("fuzzed.png");
         Fuzz<ImageInputException>("image", File.ReadAllBytes(png), seed: 6, bytes =>
         {
@@ -168,12 +173,7 @@ public class FuzzTests
     public void Images_cut_at_every_tenth_are_refused_as_truncated()
     {
         using var temp = new TempFolder();
-        var png = temp.File("digit.png");
-        using (var digit = zeros(28, 28))
-        {
-            digit.narrow(0, 6, 16).narrow(1, 12, 4).fill_(1);
-            ImagePng.Save(digit, png, scale: 4);
-        }
+        var png = DigitPng(temp, scale: 4);
         var jpeg = temp.File("digit.jpg");
         using (var bitmap = SkiaSharp.SKBitmap.Decode(png))
         using (var encoded = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90))
