@@ -126,14 +126,19 @@ public static class TorchNative
     /// Interactive load it: then no application lists where libtorch is, and loading it by name finds whatever
     /// libtorch the system has (Debian's python3-torch installs one, of another version) before the package's.
     /// </summary>
-    static bool LoadedFromPackageFolder()
+    static bool LoadedFromPackageFolder() => TorchSharpPackageFolder() is not null;
+
+    /// <summary>The TorchSharp package folder TorchSharp.dll was loaded from, or null when it was loaded from an
+    /// application's output folder.</summary>
+    static string? TorchSharpPackageFolder()
     {
         var location = typeof(torch).Assembly.Location;
-        if (string.IsNullOrEmpty(location)) return false;
+        if (string.IsNullOrEmpty(location)) return null;
         // .../torchsharp/<version>/lib/<framework>/TorchSharp.dll
         var package = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(location)!, "..", ".."));
-        return string.Equals(Path.GetFileName(Path.GetDirectoryName(package)), "torchsharp", StringComparison.OrdinalIgnoreCase)
+        var isPackage = string.Equals(Path.GetFileName(Path.GetDirectoryName(package)), "torchsharp", StringComparison.OrdinalIgnoreCase)
             && File.Exists(Path.Combine(package, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", GlueFile));
+        return isPackage ? package : null;
     }
 
     /// <summary>
@@ -222,8 +227,8 @@ public static class TorchNative
         yield return torchSharp;
         yield return Path.Combine(torchSharp, "runtimes", rid, "native");
 
-        // .../packages/torchsharp/<version>/lib/<framework>/TorchSharp.dll
-        var package = Path.GetFullPath(Path.Combine(torchSharp, "..", ".."));
+        // Only where TorchSharp came straight from NuGet's package folder: .../packages/torchsharp/<version>.
+        if (TorchSharpPackageFolder() is not { } package) yield break;
         yield return Path.Combine(package, "runtimes", rid, "native");
         var packages = Path.GetDirectoryName(Path.GetDirectoryName(package));
         if (packages is null || !Directory.Exists(packages)) yield break;
