@@ -95,6 +95,15 @@ public static class Phases
         return 2.0 * n * n * n / best / 1e9;
     }
 
+    /// <summary>The matmul peak of this process and a training epoch's achieved rate, both in GFLOP/s, logged.</summary>
+    static (double Peak, double Gflops) Throughput(string model, double flopsPerSecond, TextWriter log)
+    {
+        var peak = MatmulPeakGflops();
+        var gflops = flopsPerSecond / 1e9;
+        log.WriteLine($"    fp32 matmul peak {peak:F0} GFLOP/s; {model} training {gflops:F1} GFLOP/s ({gflops / peak * 100:F1}%)");
+        return (peak, gflops);
+    }
+
     static double SinceProcessStart() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
 
     static double RssMb() { using var p = Process.GetCurrentProcess(); return p.WorkingSet64 / 1048576.0; }
@@ -154,9 +163,7 @@ public static class Phases
         }
         var evaluation = Enumerable.Range(0, 3).Select(_ => trainer.Evaluate(testLoader).SamplesPerSecond).Max();
         var second = rss[Math.Min(1, rss.Count - 1)];
-        var peak = MatmulPeakGflops();
-        var gflops = train.Count * LeNetTrainingFlops / Median(epochs) / 1e9;
-        log.WriteLine($"    fp32 matmul peak {peak:F0} GFLOP/s; LeNet training {gflops:F1} GFLOP/s ({gflops / peak * 100:F1}%)");
+        var (peak, gflops) = Throughput("LeNet", train.Count * LeNetTrainingFlops / Median(epochs), log);
         return new()
         {
             ["matmul_peak_gflops"] = peak,
@@ -228,9 +235,7 @@ public static class Phases
             epochs.Add(trainer.TrainEpoch(loader).Elapsed.TotalSeconds);
             log.WriteLine($"    epoch {epoch}: {epochs[^1]:F3}s");
         }
-        var peak = MatmulPeakGflops();
-        var gflops = train.Count * MlpTrainingFlops / Median(epochs) / 1e9;
-        log.WriteLine($"    fp32 matmul peak {peak:F0} GFLOP/s; MLP training {gflops:F1} GFLOP/s ({gflops / peak * 100:F1}%)");
+        var (peak, gflops) = Throughput("MLP", train.Count * MlpTrainingFlops / Median(epochs), log);
         return new()
         {
             ["mlp_epoch_s"] = Median(epochs), ["mlp_epoch_best_s"] = epochs.Min(), ["mlp_train_samples_per_s"] = train.Count / Median(epochs),
