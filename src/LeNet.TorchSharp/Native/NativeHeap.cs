@@ -23,6 +23,12 @@ namespace LeNetTorchSharp.Native;
 /// It is process-wide, so the library never does it on its own: the trainer program and the benchmark call it
 /// at start, and an application that trains with this library can do the same.
 /// </para>
+/// <para>
+/// Measured on the thread that started the process, where glibc's main heap can grow without bound. Other threads
+/// usually get heaps of their own of at most 64 MB each, and glibc unmaps such a heap whenever it empties,
+/// whatever the thresholds: training on a worker thread can still fault its pages in again (a test-runner thread
+/// took 60 thousand faults in 40 LeNet steps with the thresholds set).
+/// </para>
 /// </remarks>
 public static class NativeHeap
 {
