@@ -49,7 +49,7 @@ public static class Phases
     static readonly Recipe Recipe = Recipe.Fast;
 
     /// <summary>The device the trainer program would pick (CUDA when available).</summary>
-    static readonly Device Device = Devices.Select(DeviceChoice.Auto);
+    static readonly Device Device = DeviceChoice.Auto.Select();
 
     /// <summary>The recipe's optimizer at a constant learning rate: what the speed phases time, as the PyTorch peer does.</summary>
     static readonly Recipe ConstantRate = Recipe with { LearningRate = 0.01, Schedule = ScheduleKind.Constant };
@@ -131,7 +131,7 @@ public static class Phases
         using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var model = new LeNet();
-        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: Recipe.Seed);
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, shuffle: true, seed: Recipe.Seed);
         using var testLoader = new TensorDataLoader(test, 256, shuffle: false);
         var epochs = new RunOptions().Epochs;
         using var trainer = NewTrainer(model, Recipe, epochs, loader.Count);
@@ -158,7 +158,7 @@ public static class Phases
         using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var test = new MNIST(options.DataRoot, train: false, transform: Recipe.Normalization, imageSize: 32, device: Device);
         using var model = new LeNet();
-        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, shuffle: true, seed: 1);
         using var testLoader = new TensorDataLoader(test, 256, shuffle: false);
         using var trainer = NewTrainer(model, ConstantRate, options.Epochs, loader.Count);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
@@ -202,11 +202,11 @@ public static class Phases
             using var test = new MNIST(options.DataRoot, train: false);
             var model = Path.Combine(folder, "model.safetensors");
             using (var net = new LeNet())
-                LeNetTorchSharp.Serialization.Safetensors.SaveModel(net, model, Recipe.Card.ToMetadata());
+                LeNetTorchSharp.Serialization.Weights.Save(net, model, Recipe.Card(test.classes));
             var images = Enumerable.Range(0, 10).Select(i =>
             {
                 var path = Path.Combine(folder, $"digit{i}.png");
-                LeNetTorchSharp.Plots.ImagePng.Save(test.Data[i], path, scale: 4);
+                LeNetTorchSharp.Plots.ImagePng.Save(test.data[i], path, scale: 4);
                 return path;
             }).ToArray();
             using var predictor = LeNetTorchSharp.Inference.Predictor.Load(model);
@@ -239,7 +239,7 @@ public static class Phases
         manual_seed(1);
         using var train = new MNIST(options.DataRoot, train: true, transform: Recipe.Normalization, device: Device);
         using var model = new Mlp();
-        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, shuffle: true, seed: 1);
         using var trainer = NewTrainer(model, ConstantRate, 10, loader.Count);
         for (var epoch = 1; epoch <= 10; epoch++)
         {
@@ -267,7 +267,7 @@ public static class Phases
         manual_seed(1);
         using var bareModel = new LeNet();
         bareModel.to(Device);
-        using var loader = new TensorDataLoader(train, Recipe.BatchSize, seed: 1);
+        using var loader = new TensorDataLoader(train, Recipe.BatchSize, shuffle: true, seed: 1);
         using var trainer = NewTrainer(trainerModel, ConstantRate, 2, loader.Count);
         using var optimizer = optim.SGD(bareModel.parameters(), 0.01, momentum: Recipe.Momentum, nesterov: Recipe.Nesterov);
         using var criterion = nn.CrossEntropyLoss();

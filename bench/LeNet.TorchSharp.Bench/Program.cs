@@ -17,7 +17,7 @@ using LeNetTorchSharp.Native;
 
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 var options = new BenchOptions(
-    Arg("--data", LeNetTorchSharp.Data.MNIST.DefaultRoot),
+    Arg("--data", "data/mnist"),
     int.Parse(Arg("--epochs", "20"), CultureInfo.InvariantCulture));
 
 if (args.Contains("--print-batch-size"))
@@ -32,7 +32,7 @@ if (phase.Length > 0)
 {
     // Child process: run one phase, print its results as one JSON line.
     TorchNative.EnsureLoaded();
-    // As the trainer program does at start (Native/NativeHeap.cs).
+    // As the trainer program does at start (examples/TrainMnist/Program.cs).
     NativeHeap.RetainFreedMemory();
     Console.WriteLine(JsonSerializer.Serialize(Phases.Run(phase, options, Console.Error)));
     return 0;

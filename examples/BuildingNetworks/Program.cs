@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 var figures = args.Length > 0 ? args[0] : "out";
-var mnistRoot = args.Length > 1 ? args[1] : MNIST.DefaultRoot;
+var mnistRoot = args.Length > 1 ? args[1] : "data/mnist";
 manual_seed(0);
 static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
 
@@ -71,9 +71,10 @@ Console.WriteLine();
 
 // ## Initializing weights and biases
 // model.fc1.bias.data.fill_(0); model.fc1.weight.data.normal_(std=0.01). TorchSharp has no attribute access
-// to layers: Layer<Linear>("fc1") finds one by name. Changing parameters in place needs no_grad.
+// to layers: get_submodule<Linear>("fc1") finds one by name, as PyTorch's get_submodule. Changing parameters in
+// place needs no_grad.
 Console.WriteLine("## Initializing weights and biases");
-var fc1 = model.Layer<Linear>("fc1");
+var fc1 = model.get_submodule<Linear>("fc1");
 using (no_grad())
 {
     fc1.bias!.fill_(0);
@@ -90,17 +91,17 @@ Tensor ps;
 using (no_grad())
     ps = functional.softmax(model.call(img), dim: 1);
 var untrained = Path.Combine(figures, "view_classify_untrained.png");
-ViewClassify.Save(img.view(1, 28, 28), ps, untrained, trainset.Resources.Classes);
+ViewClassify.Save(img.view(1, 28, 28), ps, untrained, trainset.classes);
 Console.WriteLine($"untrained: label {labels[0].item<long>()}, highest probability {ps.max().item<float>():F3}: {untrained}");
 
 // Beyond the tutorial's cell: one epoch of training (a few seconds) with the library's Trainer, then the same image.
-using (var loader = new TensorDataLoader(trainset, batchSize: 64, seed: 7))
+using (var loader = new TensorDataLoader(trainset, batchSize: 64, shuffle: true, seed: 7))
 using (var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.05, momentum: 0.9)))
     trainer.TrainEpoch(loader);
 using (no_grad())
     ps = functional.softmax(model.call(img), dim: 1);
 var trained = Path.Combine(figures, "view_classify.png");
-ViewClassify.Save(img.view(1, 28, 28), ps, trained, trainset.Resources.Classes);
+ViewClassify.Save(img.view(1, 28, 28), ps, trained, trainset.classes);
 Console.WriteLine($"after one epoch: label {labels[0].item<long>()}, predicted {ps.argmax().item<long>()} with p = {ps.max().item<float>():F3}: {trained}");
 Console.WriteLine();
 
@@ -112,7 +113,7 @@ Console.WriteLine(sequential.Summary());
 var first = (Linear)sequential[0];
 Console.WriteLine($"model[0] = {first.Summary()}, weight {Shape(first.weight!)}; output {Shape(sequential.call(inputs))}");
 
-// Named layers, as with an OrderedDict: model.fc1 in PyTorch is Layer("fc1") here, the same object as model[0].
+// Named layers, as with an OrderedDict: model.fc1 in PyTorch is get_submodule("fc1") here, the same object as model[0].
 var named = Sequential(
     ("fc1", Linear(784, 128)),
     ("relu1", ReLU()),
@@ -121,7 +122,7 @@ var named = Sequential(
     ("output", Linear(64, 10)),
     ("softmax", Softmax(dim: 1)));
 Console.WriteLine(named.Summary());
-Console.WriteLine($"Layer(\"fc1\") = {named.Layer("fc1").Summary()}; the same object as model[0]: {ReferenceEquals(named.Layer("fc1"), named[0])}");
+Console.WriteLine($"get_submodule(\"fc1\") = {named.get_submodule("fc1").Summary()}; the same object as model[0]: {ReferenceEquals(named.get_submodule("fc1"), named[0])}");
 
 /// <summary>The tutorial's <c>Network</c>: 784-256-10 with sigmoid and softmax, every operation a module.</summary>
 sealed class Network : Module<Tensor, Tensor>

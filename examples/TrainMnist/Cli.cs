@@ -130,10 +130,10 @@ public static class Cli
 
         predict.SetAction(parsed => Guarded(stderr, () =>
         {
-            (double, double)? normalization = parsed.GetValue(predictNormalize) switch
+            var normalization = parsed.GetValue(predictNormalize) switch
             {
-                "mnist" => Predictor.MnistNormalization,
-                "tutorial" => (Normalize.Tutorial.Mean, Normalize.Tutorial.Std),
+                "mnist" => Normalize.MnistStatistics,
+                "tutorial" => Normalize.Tutorial,
                 _ => null,
             };
             var kind = parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : (ModelKind?)null;
@@ -214,14 +214,19 @@ public static class Cli
         try
         {
             TorchNative.EnsureLoaded();
-            NativeHeap.RetainFreedMemory();
             run();
             return 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidOperationException
-            or ArgumentException or TorchNativeLoadException)
+        catch (Exception e) when (e is TorchNativeLoadException or DatasetException)
         {
-            // IOException covers the library's file errors: dataset, download, checkpoint, weights, image.
+            // The library's messages whose later lines are the help (what was tried, how to get the files): whole.
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrainingDivergedException or InvalidOperationException
+            or ArgumentException)
+        {
+            // IOException covers the library's file errors: dataset, checkpoint, weights, image.
             stderr.WriteLine($"error: {FirstLine(e.Message)}");
             return 1;
         }
@@ -266,7 +271,7 @@ public static class Cli
             });
     }
 
-    static void Predict(string modelPath, string imagePath, ModelKind? arch, (double, double)? normalization, string? figurePath, int top, TextWriter stdout)
+    static void Predict(string modelPath, string imagePath, ModelKind? arch, Normalize? normalization, string? figurePath, int top, TextWriter stdout)
     {
         if (top < 1) throw new ArgumentException($"--top: expected at least 1; found {top}.");
         // Checked before any work, so that a bad --figure does not come out only at the end.
@@ -277,9 +282,9 @@ public static class Cli
         {
             predictor = Predictor.Load(modelPath, arch, normalization);
         }
-        catch (UnknownArchitectureException e)
+        catch (ArgumentException e) when (e.ParamName is "model" && arch is null)
         {
-            throw new ArgumentException($"{e.Message}: pass --arch lenet or --arch mlp.", e);
+            throw new ArgumentException($"{FirstLine(e.Message)}: pass --arch lenet or --arch mlp.", e);
         }
         catch (ArgumentException e) when (e.ParamName is "model" or "normalization")
         {

@@ -17,11 +17,11 @@ public enum DeviceChoice
 }
 
 /// <summary>Turns a <see cref="DeviceChoice"/> into a TorchSharp device.</summary>
-public static class Devices
+public static class DeviceChoices
 {
     /// <summary>The device for <paramref name="choice"/>.</summary>
     /// <exception cref="InvalidOperationException">CUDA was asked for but is not available; the message explains the build switch.</exception>
-    public static Device Select(DeviceChoice choice) => choice switch
+    public static Device Select(this DeviceChoice choice) => choice switch
     {
         DeviceChoice.Cpu => CPU,
         DeviceChoice.Auto => cuda.is_available() ? CUDA : CPU,

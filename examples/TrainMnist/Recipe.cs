@@ -105,11 +105,8 @@ public sealed record Recipe
     /// <summary>The pixel normalization.</summary>
     public Normalize Normalization => new(NormalizeMean, NormalizeStd);
 
-    /// <summary>The dataset's files and classes.</summary>
-    public MnistResources Resources => Dataset.Resources();
-
-    /// <summary>What the weights of this recipe are, for the files the run writes.</summary>
-    public ModelCard Card => new(Model, Resources.Name, Resources.Classes, NormalizeMean, NormalizeStd);
+    /// <summary>What the weights of this recipe are, trained on a dataset of <paramref name="classes"/>, for the files the run writes.</summary>
+    public ModelCard Card(IReadOnlyList<string> classes) => new(Model, Dataset.DisplayName(), classes, NormalizeMean, NormalizeStd);
 
     /// <summary>When the scheduler steps: one-cycle counts batches, the others epochs.</summary>
     public SchedulerInterval SchedulerInterval => Schedule == ScheduleKind.OneCycle ? SchedulerInterval.Batch : SchedulerInterval.Epoch;

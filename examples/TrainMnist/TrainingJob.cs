@@ -3,6 +3,7 @@ using System.Globalization;
 using LeNetTorchSharp;
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Native;
 using LeNetTorchSharp.Plots;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Training;
@@ -52,21 +53,25 @@ public static class TrainingJob
         ArgumentNullException.ThrowIfNull(output);
         var clock = Stopwatch.StartNew();
         var (resumed, folder) = Preflight(recipe, options);
-        var device = Devices.Select(options.Device);
-        output.WriteLine($"Device: {Devices.Describe(device)} ({options.Device.ToString().ToLowerInvariant()})");
+        var device = options.Device.Select();
+        output.WriteLine($"Device: {DeviceChoices.Describe(device)} ({options.Device.ToString().ToLowerInvariant()})" +
+            (NativeHeap.Retaining ? "; freed memory kept for the next step (NativeHeap)" : ""));
         manual_seed(recipe.Seed);
 
-        var resources = recipe.Resources;
-        var root = options.DataRoot ?? resources.DefaultRoot;
+        var root = options.DataRoot ?? recipe.Dataset.DefaultRoot();
         var size = recipe.Model.ImageSize();
-        using var train = new MNIST(root, train: true, download: options.Download, transform: recipe.Normalization, imageSize: size, device: device, resources: resources, log: output);
-        using var test = new MNIST(root, train: false, download: options.Download, transform: recipe.Normalization, imageSize: size, device: device, resources: resources, log: output);
-        output.WriteLine($"Data: {resources.Name}, {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(root)}, {size}x{size}, {recipe.Normalization}");
+        using var train = recipe.Dataset.Load(root, train: true, options.Download, recipe.Normalization, size, device, output);
+        // The one check that needs the data: a batch cannot be larger than the training set.
+        if (recipe.BatchSize > train.Count)
+            throw new ArgumentException($"--batch-size: expected at most the training set's {train.Count:N0} images; found {recipe.BatchSize:N0}.");
+        using var test = recipe.Dataset.Load(root, train: false, options.Download, recipe.Normalization, size, device, output);
+        output.WriteLine($"Data: {recipe.Dataset.DisplayName()}, {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(root)}, {size}x{size}, {recipe.Normalization}");
 
-        using var model = recipe.Model.Create(resources.Classes.Count);
+        var card = recipe.Card(train.classes);
+        using var model = recipe.Model.Create(train.classes.Count);
         model.to(device);
         using var loader = new TensorDataLoader(train, recipe.BatchSize, shuffle: true, seed: recipe.Seed);
-        using var testLoader = new TensorDataLoader(test, EvaluationBatchSize, shuffle: false);
+        using var testLoader = new TensorDataLoader(test, EvaluationBatchSize);
         var optimizer = recipe.CreateOptimizer(model.parameters());
         using var trainer = new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, options.Epochs, loader.Count))
         {
@@ -117,7 +122,7 @@ public static class TrainingJob
             var improved = evaluation.Accuracy > best;
             best = Math.Max(best, evaluation.Accuracy);
             var run = new Dictionary<string, string>(recipe.ToRun()) { [BestAccuracyKey] = best.ToString("R", CultureInfo.InvariantCulture) };
-            Checkpoint.Save(lastCheckpoint, trainer, recipe.Card, loader, run);
+            Checkpoint.Save(lastCheckpoint, trainer, loader, card, run);
             if (improved) AtomicFile.Write(bestCheckpoint, temp => File.Copy(lastCheckpoint, temp));
         }, progress => onProgress?.Invoke(trainer.EpochsCompleted + 1, progress));
 
@@ -126,11 +131,11 @@ public static class TrainingJob
             $"Test accuracy {final.Accuracy * 100:F2}% ({final.Correct:N0}/{final.Samples:N0}) after {options.Epochs} epochs, {clock.Elapsed.TotalSeconds:F1}s in all"));
 
         var weights = Path.Combine(folder, "model.safetensors");
-        Safetensors.SaveModel(model, weights, recipe.Card.ToMetadata());
+        Weights.Save(model, weights, card);
         output.WriteLine($"Saved weights to {Path.GetFullPath(weights)}");
         if (options.SavePath is { } savePath)
         {
-            Weights.Save(model, savePath, recipe.Card);
+            Weights.Save(model, savePath, card);
             output.WriteLine($"Saved weights to {Path.GetFullPath(savePath)}");
         }
         if (options.Plots)
@@ -146,7 +151,7 @@ public static class TrainingJob
 
     /// <summary>
     /// Every check that needs no data, before any is loaded and anything is written: the recipe, the epochs, the
-    /// checkpoint to resume, the batch size against the training set, the run folder and where weights go.
+    /// checkpoint to resume, the run folder and where weights go.
     /// </summary>
     /// <returns>The checkpoint to resume (or null) and the run folder (null: the default, a new folder).</returns>
     static (CheckpointInfo? Resumed, string? Folder) Preflight(Recipe recipe, RunOptions options)
@@ -157,11 +162,6 @@ public static class TrainingJob
         if (resumed is not null && options.Epochs <= resumed.Epochs)
             throw new CheckpointException(options.Resume!, $"the checkpoint has already trained {resumed.Epochs} epochs; pass --epochs greater than {resumed.Epochs} to continue");
 
-        var resources = recipe.Resources;
-        var root = options.DataRoot ?? resources.DefaultRoot;
-        var samples = TrainingSamples(root, resources);
-        if (recipe.BatchSize > samples)
-            throw new ArgumentException($"--batch-size: expected at most the training set's {samples:N0} images; found {recipe.BatchSize:N0}.");
         if (options.DryRun) return (resumed, null);
 
         if (options.SavePath is { } save)
@@ -199,16 +199,6 @@ public static class TrainingJob
         }
     }
 
-    /// <summary>The training set's size from its label file's header, or, before a download, the size its checksums fix.</summary>
-    static long TrainingSamples(string root, MnistResources resources)
-    {
-        var labels = Path.Combine(root, resources.TrainLabels.Name);
-        if (File.Exists(labels)) return IdxReader.ReadShape(labels, 1)[0];
-        if (File.Exists(labels + ".gz")) return IdxReader.ReadShape(labels + ".gz", 1)[0];
-        // A label file is an 8-byte header, then one byte per sample.
-        return resources.TrainLabels.RawBytes - 8;
-    }
-
     static string Describe(Recipe recipe, nn.Module model, int epochs)
     {
         var momentum = recipe.Optimizer != OptimizerKind.Adam && recipe.Momentum > 0
@@ -226,10 +216,10 @@ public static class TrainingJob
     static void Figures(nn.Module<Tensor, Tensor> model, MNIST test, TensorDataLoader testLoader, IReadOnlyList<EpochMetrics> history,
         string folder, Recipe recipe, TextWriter output)
     {
-        var classes = test.Resources.Classes;
+        var classes = test.classes;
         using var probabilities = Probabilities(model, testLoader);
         using var predicted = probabilities.argmax(1);
-        var matrix = new ConfusionMatrix(test.Labels, predicted, classes);
+        var matrix = new ConfusionMatrix(test.targets, predicted, classes);
         var text = matrix.ToString();
         AtomicFile.Write(Path.Combine(folder, "confusion.txt"), temp => File.WriteAllText(temp, text));
         output.WriteLine("Accuracy per class: " + string.Join(", ",
@@ -237,9 +227,9 @@ public static class TrainingJob
         ConfusionMatrixPlot.Save(matrix, Path.Combine(folder, "confusion.png"));
         if (history.Count > 0)
             TrainingCurves.Save([.. history.Select(m => new EpochScores(m.Epoch, m.TrainLoss, m.TestLoss, m.TestAccuracy))],
-                folder, $"{recipe.Model} on {test.Resources.Name}");
-        using var images = test.Data.cpu();
-        WrongPredictionsGrid.Save(images, test.Labels, probabilities, classes, Path.Combine(folder, "wrong.png"));
+                folder, $"{recipe.Model} on {recipe.Dataset.DisplayName()}");
+        using var images = test.data.cpu();
+        WrongPredictionsGrid.Save(images, test.targets, probabilities, classes, Path.Combine(folder, "wrong.png"));
         output.WriteLine($"Figures: loss.png, accuracy.png, confusion.png, confusion.txt, wrong.png in {Path.GetFullPath(folder)}");
     }
 
@@ -259,17 +249,19 @@ public static class TrainingJob
 
     static TrainingReport DryRun(Trainer trainer, TensorDataLoader loader, MNIST test, Device device, Stopwatch clock, TextWriter output)
     {
+        Evaluation evaluation;
         foreach (var (images, labels) in loader)
         {
             using var loss = trainer.Step(images, labels);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: one batch of {images.shape[0]}, loss {loss.item<float>():F4}"));
             break;
         }
-        var n = Math.Min(1000, test.Count);
-        using var images1000 = test.Images(0, n);
-        using var labels1000 = test.Labels.narrow(0, 0, n);
-        using var firstImages = new TensorDataLoader(images1000, labels1000, EvaluationBatchSize, shuffle: false);
-        var evaluation = trainer.Evaluate(firstImages);
+        using var first = arange(Math.Min(1000, test.Count), device: test.Device);
+        var (firstImages, firstLabels) = test.GetItems(first);
+        using (firstImages)
+        using (firstLabels)
+        using (var firstBatches = new TensorDataLoader(firstImages, firstLabels, EvaluationBatchSize))
+            evaluation = trainer.Evaluate(firstBatches);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: evaluated {evaluation.Samples} test images, accuracy {evaluation.Accuracy * 100:F2}%"));
         return new TrainingReport([], evaluation, device.ToString(), null, clock.Elapsed);
     }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace LeNetTorchSharp;
 
 /// <summary>Writes files so that a reader never sees half of one: a temporary file beside the target, then a rename.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>
     /// Calls <paramref name="write"/> with a temporary path in the target's folder, then renames it to

@@ -1,4 +1,8 @@
 using LeNetTorchSharp.Native;
+using NUnit.Framework.Interfaces;
+using static TorchSharp.torch;
+
+[assembly: LeNetTorchSharp.Tests.RestoresTorchRng]
 
 namespace LeNetTorchSharp.Tests;
 
@@ -10,6 +14,28 @@ public sealed class TorchSetup
     public void LoadTorch()
     {
         TorchNative.EnsureLoaded();
-        TorchSharp.torch.manual_seed(0);
+        manual_seed(0);
+    }
+}
+
+/// <summary>
+/// Puts torch's global generator back as each test found it: tests (and the trainer program they run in-process) call
+/// <c>manual_seed</c>, which would otherwise decide the random numbers of every test after them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Assembly)]
+public sealed class RestoresTorchRngAttribute : Attribute, ITestAction
+{
+    Tensor? saved;
+
+    public ActionTargets Targets => ActionTargets.Test;
+
+    public void BeforeTest(ITest test) => saved = random.get_rng_state();
+
+    public void AfterTest(ITest test)
+    {
+        if (saved is null) return;
+        random.set_rng_state(saved);
+        saved.Dispose();
+        saved = null;
     }
 }

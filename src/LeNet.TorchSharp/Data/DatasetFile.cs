@@ -2,4 +2,4 @@ namespace LeNetTorchSharp.Data;
 
 /// <summary>One file of an IDX dataset: its name, and the exact size and MD5 of its uncompressed content
 /// (checked after every download, whatever compression the mirror used).</summary>
-public sealed record DatasetFile(string Name, long RawBytes, string RawMd5);
+internal sealed record DatasetFile(string Name, long RawBytes, string RawMd5);

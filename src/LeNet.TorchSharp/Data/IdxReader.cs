@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace LeNetTorchSharp.Data;
 
 /// <summary>An IDX array of unsigned bytes: its dimensions and its row-major data.</summary>
-public sealed record IdxArray(int[] Shape, byte[] Data);
+internal sealed record IdxArray(int[] Shape, byte[] Data);
 
 /// <summary>
 /// Reads IDX files (the format of MNIST and Fashion-MNIST), raw or gzip-compressed.
@@ -16,7 +16,7 @@ public sealed record IdxArray(int[] Shape, byte[] Data);
 /// big-endian int32 sizes, then the data. Every size is checked before anything is allocated: a header
 /// claiming more data than the file holds is rejected, never trusted.
 /// </remarks>
-public static class IdxReader
+internal static class IdxReader
 {
     const byte UnsignedByte = 0x08;
 
@@ -26,7 +26,7 @@ public static class IdxReader
     /// <summary>Reads an IDX file of unsigned bytes with <paramref name="dimensions"/> dimensions.</summary>
     /// <param name="path">The file; a name ending in <c>.gz</c> is decompressed.</param>
     /// <param name="dimensions">Expected number of dimensions: 3 for images (N, rows, cols), 1 for labels.</param>
-    /// <exception cref="DatasetFormatException">The file is missing or unreadable, or has a wrong magic number, type,
+    /// <exception cref="DatasetException">The file is missing or unreadable, or has a wrong magic number, type,
     /// dimensions, or a size that does not match the file.</exception>
     public static IdxArray Read(string path, int dimensions)
     {
@@ -59,19 +59,14 @@ public static class IdxReader
         }
     }
 
-    /// <summary>The dimensions an IDX file's header declares (its sample count first), checked as <see cref="Read(string, int)"/>
-    /// checks them, without reading the data: to learn a dataset's size before loading it.</summary>
-    /// <exception cref="DatasetFormatException">The file is missing or unreadable, or its header is wrong or does not match its size.</exception>
-    public static int[] ReadShape(string path, int dimensions) => Read(path, dimensions, allocate: null, write: null);
-
     delegate void PayloadSink(ReadOnlySpan<byte> chunk, long offset);
 
-    static int[] Read(string path, int dimensions, Action<long>? allocate, PayloadSink? write)
+    static int[] Read(string path, int dimensions, Action<long> allocate, PayloadSink write)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        using var file = InputFile.OpenRead(path, (p, problem) => new DatasetFormatException(p, problem));
+        using var file = InputFile.OpenRead(path, (p, problem) => new DatasetException(p, problem));
         try
         {
             using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
@@ -79,23 +74,23 @@ public static class IdxReader
         }
         catch (InvalidDataException e)
         {
-            throw new DatasetFormatException(path, $"not a valid gzip file ({e.Message})");
+            throw new DatasetException(path, $"not a valid gzip file ({e.Message})");
         }
     }
 
-    static int[] Read(Stream stream, string path, int dimensions, long? fileLength, Action<long>? allocate, PayloadSink? write)
+    static int[] Read(Stream stream, string path, int dimensions, long? fileLength, Action<long> allocate, PayloadSink write)
     {
         var expectedMagic = (UnsignedByte << 8) | dimensions;
         var header = new byte[4 + 4 * dimensions];
         var headerRead = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
         if (headerRead < 4)
-            throw new DatasetFormatException(path, $"expected an IDX header starting with magic number 0x{expectedMagic:X8}, found {(headerRead == 0 ? "an empty file" : $"only {headerRead} bytes")}");
+            throw new DatasetException(path, $"expected an IDX header starting with magic number 0x{expectedMagic:X8}, found {(headerRead == 0 ? "an empty file" : $"only {headerRead} bytes")}");
 
         var magic = BinaryPrimitives.ReadInt32BigEndian(header);
         if (magic != expectedMagic)
-            throw new DatasetFormatException(path, $"expected magic number 0x{expectedMagic:X8} ({Describe(dimensions)}), found 0x{magic:X8}");
+            throw new DatasetException(path, $"expected magic number 0x{expectedMagic:X8} ({Describe(dimensions)}), found 0x{magic:X8}");
         if (headerRead < header.Length)
-            throw new DatasetFormatException(path, $"expected a {header.Length}-byte header, found only {headerRead} bytes");
+            throw new DatasetException(path, $"expected a {header.Length}-byte header, found only {headerRead} bytes");
 
         var shape = new int[dimensions];
         long payload = 1;
@@ -103,18 +98,17 @@ public static class IdxReader
         {
             shape[d] = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * d));
             if (shape[d] < 0)
-                throw new DatasetFormatException(path, $"dimension {d} is negative ({shape[d]})");
+                throw new DatasetException(path, $"dimension {d} is negative ({shape[d]})");
             payload *= shape[d];
             if (payload > MaxPayloadBytes)
-                throw new DatasetFormatException(path, $"header sizes [{string.Join(", ", shape[..(d + 1)])}…] describe more than {MaxPayloadBytes} bytes; refusing to allocate");
+                throw new DatasetException(path, $"header sizes [{string.Join(", ", shape[..(d + 1)])}…] describe more than {MaxPayloadBytes} bytes; refusing to allocate");
         }
 
         if (fileLength is { } length && length != header.Length + payload)
-            throw new DatasetFormatException(path,
+            throw new DatasetException(path,
                 $"header [{string.Join(", ", shape)}] means {header.Length + payload} bytes, found {length} bytes" +
                 (length < header.Length + payload ? $" (truncated: {header.Length + payload - length} bytes missing)" : $" ({length - header.Length - payload} trailing bytes)"));
 
-        if (allocate is null || write is null) return shape;
         allocate(payload);
         var buffer = new byte[(int)Math.Min(payload, 1 << 20)];
         long done = 0;
@@ -126,9 +120,9 @@ public static class IdxReader
             done += read;
         }
         if (done < payload)
-            throw new DatasetFormatException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found only {done} (truncated: {payload - done} bytes missing)");
+            throw new DatasetException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found only {done} (truncated: {payload - done} bytes missing)");
         if (stream.ReadByte() >= 0)
-            throw new DatasetFormatException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found more (trailing data)");
+            throw new DatasetException(path, $"header [{string.Join(", ", shape)}] means {payload} data bytes, found more (trailing data)");
         return shape;
     }
 

@@ -14,7 +14,7 @@ namespace LeNetTorchSharp.Data;
 /// complete. The mirror list comes from, in order: the <c>mirrors</c> argument, the environment variable
 /// <see cref="MirrorsVariable"/> (addresses separated by <c>;</c> or whitespace), the dataset's own list.
 /// </remarks>
-public sealed class MnistDownloader
+internal sealed class MnistDownloader
 {
     /// <summary>Environment variable overriding the mirror list.</summary>
     public const string MirrorsVariable = "LENET_MNIST_MIRRORS";
@@ -46,7 +46,7 @@ public sealed class MnistDownloader
     }
 
     /// <summary>Downloads every file of <paramref name="resources"/> that <paramref name="root"/> lacks (raw or .gz).</summary>
-    /// <exception cref="DatasetDownloadException">A file could be fetched from no mirror; nothing partial is left behind.</exception>
+    /// <exception cref="DatasetException">A file could be fetched from no mirror; nothing partial is left behind.</exception>
     public async Task DownloadMissingAsync(string root, MnistResources resources, IReadOnlyList<string>? mirrors = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -90,8 +90,8 @@ public sealed class MnistDownloader
                 File.Delete(temp);
             }
         }
-        throw new DatasetDownloadException(
-            $"Could not download {file.Name}.gz of {resources.Name} into {Path.GetFullPath(root)}:{Environment.NewLine}" +
+        throw new DatasetException(Path.GetFullPath(root),
+            $"could not download {file.Name}.gz of {resources.Name}:{Environment.NewLine}" +
             string.Join(Environment.NewLine, failures.Select(f => "  " + f)) + Environment.NewLine +
             HowToGetFiles(root, resources));
     }

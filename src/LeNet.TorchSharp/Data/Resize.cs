@@ -9,7 +9,7 @@ namespace LeNetTorchSharp.Data;
 /// </summary>
 /// <remarks>Why not TorchVision's <c>transforms.Resize(32, InterpolationMode.Bilinear)</c>, which gives the same
 /// values: it makes libtorch print an <c>align_corners</c> warning on every call (and its default is nearest).</remarks>
-public sealed class Resize : torchvision.ITransform
+internal sealed class Resize : torchvision.ITransform
 {
     /// <summary>Side of the square output.</summary>
     public int Size { get; }

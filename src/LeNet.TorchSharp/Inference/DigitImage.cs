@@ -4,13 +4,6 @@ using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Inference;
 
-/// <summary>The image a prediction is asked for is missing or is not an image.</summary>
-public sealed class ImageInputException(string path, string problem) : IOException($"{path}: {problem}")
-{
-    /// <summary>The offending file.</summary>
-    public string Path { get; } = path;
-}
-
 /// <summary>
 /// Turns a user's picture of a digit (any size, colour or background) into a 28x28 MNIST-style image:
 /// grayscale, light ink on black, the digit fitted into 20x20 and placed by its centre of mass in the

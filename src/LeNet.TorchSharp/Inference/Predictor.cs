@@ -6,20 +6,6 @@ using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Inference;
 
-/// <summary>One prediction: the class probabilities, best first.</summary>
-/// <param name="Input">The 28x28 image the model saw (uint8, 1 x 28 x 28), before resizing for LeNet.</param>
-/// <param name="Probabilities">Probability per class, index = label.</param>
-/// <param name="Classes">Class names.</param>
-public sealed record Prediction(Tensor Input, float[] Probabilities, IReadOnlyList<string> Classes)
-{
-    /// <summary>The classes by probability, highest first.</summary>
-    public IEnumerable<(string Class, int Label, float Probability)> Ranked =>
-        Probabilities.Select((p, i) => (Classes[i], i, p)).OrderByDescending(x => x.p);
-}
-
-/// <summary>The weights' architecture could be told neither from a model card nor from their keys and shapes.</summary>
-public sealed class UnknownArchitectureException(string path, string problem) : WeightsException(path, problem);
-
 /// <summary>
 /// A trained model ready to classify images, from any weights of LeNet or the MLP: a checkpoint, safetensors with
 /// or without this library's model card, or a PyTorch <c>.pt</c> / <c>.pth</c> state dict.
@@ -31,9 +17,6 @@ public sealed class UnknownArchitectureException(string path, string problem) : 
 /// </remarks>
 public sealed class Predictor : IDisposable
 {
-    /// <summary>MNIST's pixel statistics: the normalization assumed for weights that do not say theirs.</summary>
-    public static readonly (double Mean, double Std) MnistNormalization = (0.1307, 0.3081);
-
     /// <summary>The model, in evaluation mode.</summary>
     public nn.Module<Tensor, Tensor> Model { get; }
 
@@ -54,29 +37,26 @@ public sealed class Predictor : IDisposable
     /// <summary>Loads weights by their extension: <c>.ckpt</c>, <c>.safetensors</c>, <c>.pt</c> or <c>.pth</c>.</summary>
     /// <param name="path">The weights.</param>
     /// <param name="model">The architecture; needed only where the file has no model card and its keys do not tell.</param>
-    /// <param name="normalization">The input normalization of weights without a model card; default MNIST's statistics.</param>
-    /// <exception cref="ArgumentException">The extension is none of those, or <paramref name="model"/> or
-    /// <paramref name="normalization"/> contradicts the file's model card.</exception>
-    /// <exception cref="UnknownArchitectureException">No model card, no <paramref name="model"/>, and keys and shapes that are neither network's.</exception>
+    /// <param name="normalization">The input normalization of weights without a model card; default <see cref="Normalize.MnistStatistics"/>.</param>
+    /// <exception cref="ArgumentException">The extension is none of those; <paramref name="model"/> or <paramref name="normalization"/>
+    /// contradicts the file's model card; or the file has no card, its keys and shapes are neither network's, and
+    /// <paramref name="model"/> is not given (the exception's <c>ParamName</c> is then <c>model</c>).</exception>
     /// <exception cref="WeightsException">The file cannot be read, or does not fit the architecture.</exception>
     /// <exception cref="CheckpointException">A checkpoint that is damaged or of another version.</exception>
-    public static Predictor Load(string path, ModelKind? model = null, (double Mean, double Std)? normalization = null)
+    public static Predictor Load(string path, ModelKind? model = null, Normalize? normalization = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension == ".ckpt")
-        {
-            var card = Agreeing(Checkpoint.Read(path).Card, model, normalization, path);
-            var net = card.Model.Create(card.Classes.Count);
-            Checkpoint.LoadWeights(path, net);
-            return new Predictor(net, card, cardFromFile: true);
-        }
-        if (!Weights.Extensions.Contains(extension))
+        if (extension != ".ckpt" && !Weights.Extensions.Contains(extension))
             throw new ArgumentException($"{path}: expected weights ending in .ckpt, {string.Join(", ", Weights.Extensions)}; found '{extension}'.", nameof(path));
 
         IReadOnlyList<KeyValuePair<string, Tensor>> tensors;
         ModelCard? found = null;
-        if (extension == ".safetensors")
+        if (extension == ".ckpt")
+        {
+            (tensors, found) = Checkpoint.ReadWeights(path);
+        }
+        else if (extension == ".safetensors")
         {
             var contents = Safetensors.Load(path);
             tensors = contents.Tensors;
@@ -99,7 +79,7 @@ public sealed class Predictor : IDisposable
         {
             var card = found is not null
                 ? Agreeing(found, model, normalization, path)
-                : Assumed(model ?? Recognize(tensors, path), tensors, normalization ?? MnistNormalization, path);
+                : Assumed(model ?? Recognize(tensors, path), tensors, normalization ?? Normalize.MnistStatistics, path);
             var net = card.Model.Create(card.Classes.Count);
             StateDict.CopyInto(net, tensors, path);
             return new Predictor(net, card, cardFromFile: found is not null);
@@ -111,7 +91,7 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>The file's card, refusing a model kind or normalization that contradicts it.</summary>
-    static ModelCard Agreeing(ModelCard card, ModelKind? model, (double Mean, double Std)? normalization, string path)
+    static ModelCard Agreeing(ModelCard card, ModelKind? model, Normalize? normalization, string path)
     {
         if (model is { } kind && kind != card.Model)
             throw new ArgumentException($"{path}: the file's model card says {card.Model}, not {kind}.", nameof(model));
@@ -121,7 +101,7 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>A card for weights that have none: numbered classes (MNIST's digits for ten).</summary>
-    static ModelCard Assumed(ModelKind model, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, (double Mean, double Std) normalization, string path)
+    static ModelCard Assumed(ModelKind model, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, Normalize normalization, string path)
     {
         var fc3 = tensors.FirstOrDefault(t => t.Key == "fc3.weight").Value
             ?? throw new WeightsException(path, $"expected {model}'s output layer 'fc3.weight', found keys {string.Join(", ", tensors.Select(t => t.Key))}");
@@ -142,9 +122,9 @@ public sealed class Predictor : IDisposable
             if (expected.Count == shapes.Count && expected.All(e => shapes.TryGetValue(e.Key, out var s) && s.SequenceEqual(e.Value.shape)))
                 return kind;
         }
-        throw new UnknownArchitectureException(path,
-            $"cannot tell the architecture: the weights' keys and shapes ({string.Join(", ", shapes.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {StateDict.Shape(s.Value)}"))}) " +
-            "are neither LeNet's nor the MLP's with their default sizes; name the architecture");
+        throw new ArgumentException(
+            $"{path}: cannot tell the architecture: the weights' keys and shapes ({string.Join(", ", shapes.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {StateDict.Shape(s.Value)}"))}) " +
+            "are neither LeNet's nor the MLP's with their default sizes; name the architecture", "model");
     }
 
     /// <summary>Class probabilities for a 28x28 MNIST-style image (uint8, 1 x 28 x 28 or 28 x 28).</summary>

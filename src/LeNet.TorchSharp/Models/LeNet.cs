@@ -35,10 +35,9 @@ public sealed class LeNet : Module<Tensor, Tensor>
         Options.Validate();
         var o = Options;
 
-        // 1 input image channel, 6 output channels, 5x5 square convolution kernel
         conv1 = Conv2d(o.InputChannels, o.Conv1Channels, o.KernelSize);
         conv2 = Conv2d(o.Conv1Channels, o.Conv2Channels, o.KernelSize);
-        // an affine operation: y = Wx + b; 16 channels of 5x5 features after the second pool
+        // fc1 takes what is left after two convolutions and two pools: 16 channels of 5x5 by default.
         fc1 = Linear(o.Conv2Channels * o.FeatureSize * o.FeatureSize, o.Fc1);
         fc2 = Linear(o.Fc1, o.Fc2);
         fc3 = Linear(o.Fc2, o.Classes);
@@ -55,16 +54,18 @@ public sealed class LeNet : Module<Tensor, Tensor>
             "a single image needs a batch dimension: image.unsqueeze(0)");
 
         // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward.
-        // MaxPool2x2.max_pool2d is F.max_pool2d(x, 2) on this library's CPU kernel (Kernels/; switchable).
         var c1 = F.relu(conv1.call(input));       // N x 6 x 28 x 28
-        var s2 = MaxPool2x2.max_pool2d(c1);       // N x 6 x 14 x 14
+        var s2 = max_pool2d(c1);                  // N x 6 x 14 x 14
         var c3 = F.relu(conv2.call(s2));          // N x 16 x 10 x 10
-        var s4 = MaxPool2x2.max_pool2d(c3);       // N x 16 x 5 x 5
+        var s4 = max_pool2d(c3);                  // N x 16 x 5 x 5
         var flat = torch.flatten(s4, 1);          // N x 400
         var f5 = F.relu(fc1.call(flat));          // N x 120
         var f6 = F.relu(fc2.call(f5));            // N x 84
         return fc3.call(f6);                      // N x 10
     }
+
+    /// <summary><c>F.max_pool2d(x, 2)</c>, on this library's CPU kernel unless <see cref="LeNetOptions.UseMaxPoolKernel"/> is off.</summary>
+    Tensor max_pool2d(Tensor x) => Options.UseMaxPoolKernel ? MaxPool2x2.Forward(x) : F.max_pool2d(x, 2);
 
     /// <summary>The PyTorch-style structure, as <c>print(net)</c> shows it.</summary>
     public override string ToString() => this.Summary();

@@ -31,6 +31,13 @@ public sealed record LeNetOptions
     /// <summary>Side of the square input image: 32 (MNIST's 28x28 resized, as the tutorial expects).</summary>
     public int InputSize { get; init; } = 32;
 
+    /// <summary>
+    /// Whether the two 2x2 max-pools run on this library's vectorized CPU kernel (float32 on x64 with AVX2; the
+    /// same bits as libtorch's, faster) or always on libtorch's <c>max_pool2d</c>. Turn it off to compare, or to rule
+    /// the kernel out when chasing a problem; it changes this model only.
+    /// </summary>
+    public bool UseMaxPoolKernel { get; init; } = true;
+
     /// <summary>Side of the feature map after conv → 2x2 pool → conv → 2x2 pool.</summary>
     internal int FeatureSize => ((InputSize - KernelSize + 1) / 2 - KernelSize + 1) / 2;
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace LeNetTorchSharp.Models;
 
 /// <summary>The two networks of the tutorial, by name: what a weights file's <see cref="Serialization.ModelCard"/> records.</summary>
@@ -10,24 +8,4 @@ public enum ModelKind
 
     /// <summary><see cref="Models.Mlp"/> 784-128-64-10 with ReLU, on 28x28 images (flattened by the model).</summary>
     Mlp,
-}
-
-/// <summary>Building and feeding a <see cref="ModelKind"/>.</summary>
-public static class ModelKinds
-{
-    /// <summary>A fresh network of this kind with default sizes and <paramref name="classes"/> outputs.</summary>
-    public static nn.Module<Tensor, Tensor> Create(this ModelKind kind, int classes = 10) => kind switch
-    {
-        ModelKind.LeNet => new LeNet(new LeNetOptions { Classes = classes }),
-        ModelKind.Mlp => new Mlp(outputSize: classes),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind."),
-    };
-
-    /// <summary>The side of the square images the network takes: 32 for LeNet (MNIST's 28 resized), 28 for the MLP.</summary>
-    public static int ImageSize(this ModelKind kind) => kind switch
-    {
-        ModelKind.LeNet => 32,
-        ModelKind.Mlp => 28,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind."),
-    };
 }

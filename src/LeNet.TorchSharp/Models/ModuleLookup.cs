@@ -3,28 +3,42 @@ using static TorchSharp.torch;
 namespace LeNetTorchSharp.Models;
 
 /// <summary>
-/// Child modules by name, as PyTorch gives them by attribute (<c>model.fc1</c>) or by key
-/// (<c>model['fc1']</c> on a named <c>Sequential</c>). TorchSharp's <c>Sequential</c> only indexes by position.
+/// PyTorch's <c>Module.get_submodule</c>, which TorchSharp lacks: a child module by its name (<c>model.fc1</c>, or
+/// <c>model['fc1']</c> on a named <c>Sequential</c>), or a deeper one by a dotted path (<c>"features.0"</c>).
 /// </summary>
 public static class ModuleLookup
 {
-    /// <summary>The direct child named <paramref name="name"/>, e.g. <c>model.Layer("fc1")</c>.</summary>
-    /// <exception cref="ArgumentException">No child has that name; the message lists the names there are.</exception>
-    public static nn.Module Layer(this nn.Module module, string name)
+    /// <summary>The submodule at <paramref name="target"/>, a dotted path of child names as in
+    /// <c>named_modules()</c>; the empty string is the module itself.</summary>
+    /// <exception cref="ArgumentException">A name on the path names no child; the message lists the names there are.</exception>
+    public static nn.Module get_submodule(this nn.Module module, string target)
     {
         ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(name);
-        var children = module.named_children().ToList();
-        foreach (var (childName, child) in children)
-            if (childName == name) return child;
-        throw new ArgumentException(
-            $"{module.GetType().Name} has no layer named '{name}'; its layers are: {string.Join(", ", children.Select(c => c.name))}.", nameof(name));
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Length == 0) return module;
+        var current = module;
+        var path = "";
+        foreach (var name in target.Split('.'))
+        {
+            var children = current.named_children().ToList();
+            var found = children.FirstOrDefault(c => c.name == name).module;
+            if (found is null)
+                throw new ArgumentException(
+                    $"{(path.Length == 0 ? module.GetType().Name : $"'{path}' ({current.GetType().Name})")} has no submodule named '{name}'; " +
+                    $"its children are: {(children.Count == 0 ? "none" : string.Join(", ", children.Select(c => c.name)))}.", nameof(target));
+            path = path.Length == 0 ? name : $"{path}.{name}";
+            current = found;
+        }
+        return current;
     }
 
-    /// <summary>The direct child named <paramref name="name"/>, as a <typeparamref name="T"/>, e.g. <c>model.Layer&lt;Linear&gt;("fc1").weight</c>.</summary>
-    /// <exception cref="ArgumentException">No child has that name, or it is not a <typeparamref name="T"/>.</exception>
-    public static T Layer<T>(this nn.Module module, string name) where T : nn.Module =>
-        module.Layer(name) is T typed
-            ? typed
-            : throw new ArgumentException($"layer '{name}' of {module.GetType().Name} is a {module.Layer(name).GetType().Name}, not a {typeof(T).Name}.", nameof(name));
+    /// <summary>The submodule at <paramref name="target"/> as a <typeparamref name="T"/>, e.g.
+    /// <c>model.get_submodule&lt;Linear&gt;("fc1").weight</c>.</summary>
+    /// <exception cref="ArgumentException">No submodule is at that path, or it is not a <typeparamref name="T"/>.</exception>
+    public static T get_submodule<T>(this nn.Module module, string target) where T : nn.Module
+    {
+        var found = module.get_submodule(target);
+        return found as T
+            ?? throw new ArgumentException($"'{target}' of {module.GetType().Name} is a {found.GetType().Name}, not a {typeof(T).Name}.", nameof(target));
+    }
 }

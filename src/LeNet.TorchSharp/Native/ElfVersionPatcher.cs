@@ -14,7 +14,7 @@ namespace LeNetTorchSharp.Native;
 /// carries <c>VER_FLG_WEAK</c>; nothing calls the symbol, so flagging it weak is all it takes.
 /// Only the <c>vna_flags</c> field of the named entries changes; every other byte stays as it was.
 /// </remarks>
-public static class ElfVersionPatcher
+internal static class ElfVersionPatcher
 {
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlgWeak = 0x2;

@@ -8,34 +8,26 @@ namespace LeNetTorchSharp.Native;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why: libtorch allocates each step's activations and gradients (megabytes for LeNet) with <c>malloc</c> and
-/// frees them when the step's dispose scope ends. glibc gives the top of its heap back to the kernel whenever
-/// more than its trim threshold is free there, and whether a step's blocks end up at the top depends on where
-/// other, longer-lived blocks happened to land. So in some processes every step pays for its memory again as
-/// page faults (measured on a 2-core VM: 0.4–1.5 million faults in the first LeNet epoch instead of 60
-/// thousand, and loading MNIST in 1.0–1.3 s instead of 0.3 s), and in others it does not: the same program is
-/// fast or slow from one run to the next. <c>bench/README.md</c> has the measurements.
+/// Why: libtorch allocates each step's activations and gradients with <c>malloc</c> and frees them when the step's
+/// dispose scope ends. glibc hands the top of its heap back to the kernel whenever more than its trim threshold is
+/// free there, and whether a step's blocks end up at the top depends on where longer-lived blocks happened to land:
+/// the same program then pays for its memory again as page faults in some processes and not in others
+/// (<c>bench/README.md</c>).
 /// </para>
 /// <para>
-/// <see cref="RetainFreedMemory"/> fixes glibc's two thresholds: blocks under 32 MB come from the heap, and up
-/// to <see cref="DefaultTrimThreshold"/> of free memory at its top is kept for reuse. The process then keeps
-/// the memory of its steps instead of handing it back and forth, and returns anything beyond that.
-/// It is process-wide, so the library never does it on its own: the trainer program and the benchmark call it
-/// at start, and an application that trains with this library can do the same.
-/// </para>
-/// <para>
-/// Measured on the thread that started the process, where glibc's main heap can grow without bound. Other threads
-/// usually get heaps of their own of at most 64 MB each, and glibc unmaps such a heap whenever it empties,
-/// whatever the thresholds: training on a worker thread can still fault its pages in again (a test-runner thread
-/// took 60 thousand faults in 40 LeNet steps with the thresholds set).
+/// <see cref="RetainFreedMemory"/> fixes glibc's two thresholds: blocks under 32 MB come from the heap, and up to
+/// <see cref="DefaultTrimThreshold"/> of free memory at its top is kept for reuse. It changes the whole process, so
+/// the library never calls it: an application that trains calls it once at start, as the trainer program does.
+/// It helps the thread that started the process, whose heap can grow; glibc gives other threads heaps of at most
+/// 64 MB that it unmaps when they empty, whatever the thresholds.
 /// </para>
 /// </remarks>
 public static class NativeHeap
 {
     /// <summary>
     /// Free memory at the top of the heap that glibc keeps rather than returns: 64 MB, several times a LeNet
-    /// step's working set. Not more: with 256 MB, RSS grew 8–33% over 8 LeNet epochs in two runs of three, as rare
-    /// bursts of allocation raised a high-water mark that was never handed back; with 64 MB it stayed flat.
+    /// step's working set, and small enough that rare bursts of allocation do not raise a high-water mark that is
+    /// never handed back.
     /// </summary>
     public const long DefaultTrimThreshold = 64L << 20;
 

@@ -22,7 +22,9 @@ namespace LeNetTorchSharp.Native;
 /// succeeds and nothing is patched.
 /// </para>
 /// <para>
-/// The handler is installed when this assembly loads, so any use of the library's types sets it up.
+/// The handler is installed when this assembly loads, so that a newcomer on Debian 12 never has to know
+/// about it; the AppContext switch <see cref="DisableSwitch"/> or the environment variable
+/// <see cref="DisableVariable"/> turns it off (then TorchSharp loads as it would without this library).
 /// An application that calls <c>torch</c> before touching any type of this library should call
 /// <see cref="EnsureLoaded"/> first.
 /// </para>
@@ -39,6 +41,13 @@ public static class TorchNative
     /// in the cache, so its <c>$ORIGIN</c> run path no longer finds them.</summary>
     static readonly string[] Dependencies = ["libc10.so", "libtorch_cpu.so", "libtorch.so"];
 
+    /// <summary>The AppContext switch that turns the fix off: <c>&lt;RuntimeHostConfigurationOption Include="LeNetTorchSharp.DisableNativeLoadFix" Value="true" /&gt;</c>
+    /// in the application's project, or the same key in its <c>runtimeconfig.json</c>.</summary>
+    public const string DisableSwitch = "LeNetTorchSharp.DisableNativeLoadFix";
+
+    /// <summary>The environment variable that turns the fix off when set to <c>1</c> or <c>true</c>.</summary>
+    public const string DisableVariable = "LENET_TORCHSHARP_DISABLE_NATIVE_FIX";
+
     static readonly Lock Gate = new();
     static readonly List<string> Attempts = [];
     static bool installed;
@@ -48,18 +57,30 @@ public static class TorchNative
     /// <summary>The patched copy of the glue library in use, or <c>null</c> when none was needed.</summary>
     public static string? PatchedLibraryPath { get; private set; }
 
+    /// <summary>Whether the fix may run in this process: true unless <see cref="DisableSwitch"/> or <see cref="DisableVariable"/> turns it off.</summary>
+    public static bool Enabled { get; } = !IsDisabled(
+        AppContext.TryGetSwitch(DisableSwitch, out var disabled) ? disabled : null,
+        Environment.GetEnvironmentVariable(DisableVariable));
+
+    /// <summary>Whether the switch or the variable says "off"; the switch, set in the application's own configuration, wins.</summary>
+    internal static bool IsDisabled(bool? appContextSwitch, string? variable) =>
+        appContextSwitch ?? (variable is not null && (variable.Trim() == "1" || variable.Trim().Equals("true", StringComparison.OrdinalIgnoreCase)));
+
 #pragma warning disable CA2255 // A library initializer is the point: the fix must be in place before any TorchSharp call made through this library.
     [ModuleInitializer]
-    internal static void InstallOnAssemblyLoad() => Install();
+    internal static void InstallOnAssemblyLoad()
+    {
+        if (Enabled) Install();
+    }
 #pragma warning restore CA2255
 
     /// <summary>Installs the load fallback (idempotent and cheap; where TorchSharp was loaded from NuGet's package
     /// folder, as in notebooks, it also loads libtorch from there).</summary>
-    public static void Install()
+    internal static void Install()
     {
         lock (Gate)
         {
-            if (installed) return;
+            if (installed || !Enabled) return;
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
             if (OperatingSystem.IsLinux() && LoadedFromPackageFolder()) PreloadLibtorchFromPackages();
             installed = true;
@@ -83,24 +104,38 @@ public static class TorchNative
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var tried = Attempts.Count == 0 ? "  (the fallback was not reached)" : string.Join(Environment.NewLine, Attempts.Select(a => "  " + a));
+                var tried = !Enabled ? $"  off ({DisableSwitch} or {DisableVariable} is set; unset it to let the library load a patched copy)"
+                    : Attempts.Count == 0 ? "  (the fallback was not reached)"
+                    : string.Join(Environment.NewLine, Attempts.Select(a => "  " + a));
+                var loader = LoaderReason() is { } reason ? $"{Environment.NewLine}Loader: {reason}" : "";
                 throw new TorchNativeLoadException(
                     $"TorchSharp's native libraries could not be loaded.{Environment.NewLine}" +
-                    $"Normal load: {FirstLine(e)}{Environment.NewLine}" +
+                    $"Normal load: {ErrorText.FirstLine((e as TypeInitializationException)?.InnerException?.Message ?? e.Message)}{loader}{Environment.NewLine}" +
                     $"Fallback for old libstdc++ (Linux only):{Environment.NewLine}{tried}{Environment.NewLine}" +
                     "Check that the project references TorchSharp and the libtorch package for this OS " +
-                    "(see README, 'Backends'), and that the build output contains runtimes/<rid>/native.", e);
+                    "(README, \"Referencing the package\"), and that the build output contains runtimes/<rid>/native.", e);
             }
             loaded = true;
         }
     }
 
-    static string FirstLine(Exception e)
+    /// <summary>
+    /// The dynamic loader's own words for TorchSharp's glue library, read after a failed load: TorchSharp reports any
+    /// failure as a missing backend package, even when the package is there and the loader refused the library.
+    /// </summary>
+    static string? LoaderReason()
     {
-        var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
-        var text = inner.Message.Trim();
-        var newline = text.IndexOf('\n');
-        return newline < 0 ? text : text[..newline].Trim();
+        if (!OperatingSystem.IsLinux() || FindInNativeDirectories(GlueFile) is not { } glue) return null;
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(glue));
+            return null;
+        }
+        catch (DllNotFoundException e)
+        {
+            // .NET's sentence about strace and LD_DEBUG comes first; the loader's own (dlerror) is the last line.
+            return e.Message.Split('\n').Select(line => line.Trim()).LastOrDefault(line => line.Length > 0);
+        }
     }
 
     static IntPtr Resolve(Assembly assembly, string name)

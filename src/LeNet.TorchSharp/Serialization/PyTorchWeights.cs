@@ -14,7 +14,7 @@ namespace LeNetTorchSharp.Serialization;
 /// one loads garbage or fails deep in libtorch). The state dict is read on its own instead, every key and
 /// shape is checked against the module, and the tensors are copied into the module's own parameters.
 /// </remarks>
-public static class PyTorchWeights
+internal static class PyTorchWeights
 {
     // The first bytes of what torch.save wrote before PyTorch 1.6: a pickle (protocol 2) of a magic number, a
     // long of 10 bytes. Since 1.6 torch.save writes a zip archive.
@@ -48,7 +48,7 @@ public static class PyTorchWeights
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new WeightsException(path, $"not a readable PyTorch state_dict ({e.GetType().Name}: {FirstLine(e.Message)})", e);
+            throw new WeightsException(path, $"not a readable PyTorch state_dict ({e.GetType().Name}: {ErrorText.FirstLine(e.Message)})", e);
         }
 
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -128,11 +128,5 @@ public static class PyTorchWeights
         {
             throw new WeightsException(path, $"not a readable zip archive ({e.Message})", e);
         }
-    }
-
-    static string FirstLine(string text)
-    {
-        var line = text.Split('\n')[0].Trim();
-        return line.Length > 200 ? line[..200] + "…" : line;
     }
 }

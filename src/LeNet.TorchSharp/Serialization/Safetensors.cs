@@ -15,10 +15,13 @@ namespace LeNetTorchSharp.Serialization;
 /// <remarks>
 /// Everything read from a file is checked before use: the header length against the file, every byte
 /// range against the data section and against its dtype and shape, and the ranges must tile the data
-/// section exactly, as the format requires. A malformed file fails with <see cref="SafetensorsException"/>,
+/// section exactly, as the format requires. A malformed file fails with <see cref="WeightsException"/>,
 /// never with an allocation sized by an unchecked field.
+/// Why not TorchSharp.PyBridge's (1.4): it keeps its reader and writer behind <c>load_safetensors</c> and
+/// <c>save_safetensors</c>, which neither read nor write <c>__metadata__</c> (where the <see cref="ModelCard"/> lives)
+/// and trust every offset and shape in the header.
 /// </remarks>
-public static class Safetensors
+internal static class Safetensors
 {
     /// <summary>Largest header accepted (the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -126,11 +129,11 @@ public static class Safetensors
     }
 
     /// <summary>Reads a safetensors file.</summary>
-    /// <exception cref="SafetensorsException">The file is missing, unreadable or malformed (every check is listed in the remarks of <see cref="Safetensors"/>).</exception>
+    /// <exception cref="WeightsException">The file is missing, unreadable or malformed (every check is listed in the remarks of <see cref="Safetensors"/>).</exception>
     public static Contents Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = InputFile.ReadAllBytes(path, (p, problem) => new SafetensorsException(p, problem));
+        var bytes = InputFile.ReadAllBytes(path, (p, problem) => new WeightsException(p, problem));
         return Load(bytes, path);
     }
 
@@ -139,15 +142,15 @@ public static class Safetensors
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian; this machine is not.");
         if (bytes.Length < 8)
-            throw new SafetensorsException(path, $"expected at least 8 bytes (the header length), found {bytes.Length}");
+            throw new WeightsException(path, $"expected at least 8 bytes (the header length), found {bytes.Length}");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > MaxHeaderBytes || headerLength > (ulong)(bytes.Length - 8))
-            throw new SafetensorsException(path, $"header length {headerLength} does not fit: the file has {bytes.Length - 8} bytes after the length field (limit {MaxHeaderBytes})");
+            throw new WeightsException(path, $"header length {headerLength} does not fit: the file has {bytes.Length - 8} bytes after the length field (limit {MaxHeaderBytes})");
         var data = bytes[(8 + (int)headerLength)..];
 
         var headerBytes = bytes.Slice(8, (int)headerLength);
         if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
-            throw new SafetensorsException(path, "the header is not valid UTF-8 text");
+            throw new WeightsException(path, "the header is not valid UTF-8 text");
         JsonDocument document;
         try
         {
@@ -155,13 +158,13 @@ public static class Safetensors
         }
         catch (JsonException e)
         {
-            throw new SafetensorsException(path, $"the header is not valid JSON ({e.Message})", e);
+            throw new WeightsException(path, $"the header is not valid JSON ({e.Message})", e);
         }
 
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsException(path, $"expected the header to be a JSON object, found {document.RootElement.ValueKind}");
+                throw new WeightsException(path, $"expected the header to be a JSON object, found {document.RootElement.ValueKind}");
 
             var metadata = new Dictionary<string, string>();
             var specs = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
@@ -170,11 +173,11 @@ public static class Safetensors
                 if (property.Name == "__metadata__")
                 {
                     if (property.Value.ValueKind != JsonValueKind.Object)
-                        throw new SafetensorsException(path, "__metadata__ must be an object of strings");
+                        throw new WeightsException(path, "__metadata__ must be an object of strings");
                     foreach (var pair in property.Value.EnumerateObject())
                         metadata[pair.Name] = pair.Value.ValueKind == JsonValueKind.String
                             ? pair.Value.GetString()!
-                            : throw new SafetensorsException(path, $"__metadata__.{pair.Name} must be a string, found {pair.Value.ValueKind}");
+                            : throw new WeightsException(path, $"__metadata__.{pair.Name} must be a string, found {pair.Value.ValueKind}");
                     continue;
                 }
                 specs.Add(ReadSpec(property, path, data.Length));
@@ -185,11 +188,11 @@ public static class Safetensors
             foreach (var spec in specs.OrderBy(s => s.Begin))
             {
                 if (spec.Begin != expected)
-                    throw new SafetensorsException(path, $"tensor '{spec.Name}' starts at data offset {spec.Begin}, expected {expected} (ranges must be contiguous and not overlap)");
+                    throw new WeightsException(path, $"tensor '{spec.Name}' starts at data offset {spec.Begin}, expected {expected} (ranges must be contiguous and not overlap)");
                 expected = spec.End;
             }
             if (expected != data.Length)
-                throw new SafetensorsException(path, $"the tensors cover {expected} data bytes, but the data section has {data.Length}");
+                throw new WeightsException(path, $"the tensors cover {expected} data bytes, but the data section has {data.Length}");
 
             var tensors = new List<KeyValuePair<string, Tensor>>();
             foreach (var spec in specs)
@@ -206,19 +209,19 @@ public static class Safetensors
             || !spec.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
             || !spec.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
             || !spec.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array)
-            throw new SafetensorsException(path, $"tensor '{name}': expected an object with a string dtype, a shape array and a data_offsets array");
+            throw new WeightsException(path, $"tensor '{name}': expected an object with a string dtype, a shape array and a data_offsets array");
 
         var dtype = dtypeElement.GetString()!;
         var match = Types.FirstOrDefault(t => t.Value.Name == dtype);
         if (match.Value.Name is null)
-            throw new SafetensorsException(path, $"tensor '{name}': dtype {dtype} is not supported (supported: {string.Join(", ", Types.Values.Select(v => v.Name))})");
+            throw new WeightsException(path, $"tensor '{name}': dtype {dtype} is not supported (supported: {string.Join(", ", Types.Values.Select(v => v.Name))})");
 
         var shape = new List<long>();
         long elements = 1;
         foreach (var d in shapeElement.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var extent) || extent < 0)
-                throw new SafetensorsException(path, $"tensor '{name}': shape entries must be non-negative integers, found {d.GetRawText()}");
+                throw new WeightsException(path, $"tensor '{name}': shape entries must be non-negative integers, found {d.GetRawText()}");
             shape.Add(extent);
             // Saturates at dataLength + 1 ("more than the file holds") instead of overflowing.
             elements = extent == 0 || elements == 0 ? 0 : elements > dataLength / extent ? dataLength + 1 : elements * extent;
@@ -226,12 +229,12 @@ public static class Safetensors
 
         var offsets = offsetsElement.EnumerateArray().ToArray();
         if (offsets.Length != 2 || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end))
-            throw new SafetensorsException(path, $"tensor '{name}': data_offsets must be two integers, found {offsetsElement.GetRawText()}");
+            throw new WeightsException(path, $"tensor '{name}': data_offsets must be two integers, found {offsetsElement.GetRawText()}");
         if (begin < 0 || end < begin || end > dataLength)
-            throw new SafetensorsException(path, $"tensor '{name}': data_offsets [{begin}, {end}] lie outside the {dataLength}-byte data section");
+            throw new WeightsException(path, $"tensor '{name}': data_offsets [{begin}, {end}] lie outside the {dataLength}-byte data section");
         var size = match.Value.Size;
         if (elements > dataLength || elements * size != end - begin)
-            throw new SafetensorsException(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} needs {(elements > dataLength ? "more than the file's" : (elements * size).ToString())} bytes, data_offsets give {end - begin}");
+            throw new WeightsException(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} needs {(elements > dataLength ? "more than the file's" : (elements * size).ToString())} bytes, data_offsets give {end - begin}");
         return (name, match.Key, shape.ToArray(), begin, end);
     }
 
@@ -270,7 +273,7 @@ public static class Safetensors
     }
 
     /// <summary>Loads weights into <paramref name="model"/>: every key must match a parameter or buffer of the same shape and dtype.</summary>
-    /// <exception cref="SafetensorsException">The file is malformed.</exception>
+    /// <exception cref="WeightsException">The file is malformed.</exception>
     /// <exception cref="WeightsException">Keys, shapes or dtypes differ from the model's; the message names them.</exception>
     public static void LoadModel(nn.Module model, string path)
     {

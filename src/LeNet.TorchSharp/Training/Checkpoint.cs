@@ -8,17 +8,11 @@ using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Training;
 
-/// <summary>What a checkpoint says about its run, readable without loading anything into a model.</summary>
-/// <param name="Epochs">Epochs completed when it was written.</param>
-/// <param name="Steps">Optimizer steps taken.</param>
-/// <param name="Card">What the weights are: architecture, classes, normalization.</param>
-/// <param name="Run">The application's own description of the run (its recipe), as written; empty if none.</param>
-public sealed record CheckpointInfo(int Epochs, long Steps, ModelCard Card, IReadOnlyDictionary<string, string> Run);
-
 /// <summary>
 /// Saves and restores everything a training run needs to continue as if never stopped: the model's weights,
 /// the optimizer's state (momentum buffers…), the scheduler's position, the batch order's generator, torch's
-/// RNG and the epoch and step counts, with a <see cref="ModelCard"/> and the application's run description.
+/// RNG and the epoch and step counts, with the application's run description and, optionally, a <see cref="ModelCard"/>.
+/// Any model works: the weights are its <c>state_dict()</c>.
 /// </summary>
 /// <remarks>
 /// A checkpoint is one zip file: <c>checkpoint.json</c> (format, version, counts, card, run description and the
@@ -38,18 +32,27 @@ public static class Checkpoint
 
     // Sha256: the SHA-256 of every other entry, checked before any entry is parsed, so a damaged file never
     // reaches TorchSharp's optimizer-state reader, which trusts the sizes it reads.
-    sealed record Header(string Format, int Version, int Epochs, long Steps, ModelCard Card, Dictionary<string, string> Run, Dictionary<string, string> Sha256);
+    sealed record Header(string Format, int Version, int Epochs, long Steps, ModelCard? Card, Dictionary<string, string> Run, Dictionary<string, string> Sha256);
 
     /// <summary>Writes a checkpoint of <paramref name="trainer"/> (and the batch order of <paramref name="loader"/>) to <paramref name="path"/>, atomically.</summary>
     /// <param name="path">The file to write; an existing one is replaced only once the new one is complete.</param>
     /// <param name="trainer">Its model, optimizer and counters are saved.</param>
-    /// <param name="card">What the weights are, for whoever loads them later.</param>
     /// <param name="loader">The training loader, whose shuffling state is saved; null if there is none.</param>
+    /// <param name="card">What the weights are, for whoever predicts with them later (LeNet and the MLP); null for any other model.</param>
     /// <param name="run">The application's description of the run (its recipe), returned as is by <see cref="Read"/>.</param>
-    public static void Save(string path, Trainer trainer, ModelCard card, TensorDataLoader? loader = null, IReadOnlyDictionary<string, string>? run = null)
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public static void Save(string path, Trainer trainer, TensorDataLoader? loader = null, ModelCard? card = null, IReadOnlyDictionary<string, string>? run = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        ArgumentNullException.ThrowIfNull(card);
+        ObjectDisposedException.ThrowIf(trainer.IsDisposed, trainer);
+        try
+        {
+            if (card is not null) ModelCard.Validated(card);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(card), e);
+        }
         var entries = new Dictionary<string, byte[]>
         {
             ["model.safetensors"] = Bytes(stream => Safetensors.Save(stream, trainer.Model.state_dict())),
@@ -103,9 +106,11 @@ public static class Checkpoint
     /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another
     /// architecture (the message names the parameter and both shapes).</exception>
     /// <exception cref="InvalidOperationException">The trainer has already trained.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public static CheckpointInfo Load(string path, Trainer trainer, TensorDataLoader? loader = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        ObjectDisposedException.ThrowIf(trainer.IsDisposed, trainer);
         if (trainer.StepsTaken != 0 || trainer.EpochsCompleted != 0)
             throw new InvalidOperationException("load a checkpoint into a trainer that has not trained yet: its scheduler and counters start from the checkpoint's.");
         using var zip = Open(path);
@@ -142,6 +147,22 @@ public static class Checkpoint
         var header = ReadHeader(zip, path);
         LoadModel(zip, header, model, path);
         return Info(header);
+    }
+
+    /// <summary>The checkpoint's weights under their <c>state_dict</c> keys (the caller disposes them) and its card, if any.</summary>
+    /// <exception cref="CheckpointException">The file is damaged or of another format or version.</exception>
+    internal static (IReadOnlyList<KeyValuePair<string, Tensor>> Tensors, ModelCard? Card) ReadWeights(string path)
+    {
+        using var zip = Open(path);
+        var header = ReadHeader(zip, path);
+        try
+        {
+            return (Safetensors.Load(Verified(zip, header, "model.safetensors", path), path).Tensors, header.Card);
+        }
+        catch (WeightsException e)
+        {
+            throw new CheckpointException(path, e.Problem, e);
+        }
     }
 
     static CheckpointInfo Info(Header header) => new(header.Epochs, header.Steps, header.Card, header.Run);
@@ -194,11 +215,11 @@ public static class Checkpoint
             throw new CheckpointException(path, $"expected format '{Format}', found '{header?.Format ?? "none"}'");
         if (header.Version != Version)
             throw new CheckpointException(path, $"expected checkpoint version {Version}, found version {header.Version} (written by another version of LeNet.TorchSharp)");
-        if (header.Card is null || header.Run is null || header.Sha256 is null || header.Epochs < 0 || header.Steps < 0)
-            throw new CheckpointException(path, "checkpoint.json lacks the model card, the run description or the checksums, or has negative counts");
+        if (header.Run is null || header.Sha256 is null || header.Epochs < 0 || header.Steps < 0)
+            throw new CheckpointException(path, "checkpoint.json lacks the run description or the checksums, or has negative counts");
         try
         {
-            ModelCard.Validated(header.Card);
+            if (header.Card is not null) ModelCard.Validated(header.Card);
         }
         catch (FormatException e)
         {

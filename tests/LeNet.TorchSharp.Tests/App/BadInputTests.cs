@@ -223,20 +223,8 @@ public class PermissionTests
 
     (int Exit, string Out, string[] Errors) RunAsUser(params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "TrainMnist.dll");
         var home = MakeFolder("home-" + Guid.NewGuid().ToString("N"), writable: true);
-        var start = Environment.IsPrivilegedProcess
-            ? new ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", dll, .. args])
-            : new ProcessStartInfo("dotnet", [dll, .. args]);
-        start.RedirectStandardOutput = start.RedirectStandardError = true;
-        start.Environment["HOME"] = home;
-        start.Environment["XDG_CACHE_HOME"] = home;
-        start.Environment["DOTNET_CLI_HOME"] = home;
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        Assert.That(process.WaitForExit(120_000), Is.True);
-        return (process.ExitCode, output, error.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        return ProgramProcess.Run(args, new Dictionary<string, string> { ["HOME"] = home, ["XDG_CACHE_HOME"] = home, ["DOTNET_CLI_HOME"] = home }, asUnprivilegedUser: true);
     }
 
     string Data()

@@ -66,7 +66,7 @@ public class TrainingJobTests
             Is.EqualTo(new[] { "best.ckpt", "last.ckpt", "metrics.jsonl", "model.safetensors" }));
         var info = Checkpoint.Read(Path.Combine(run.Path, "last.ckpt"));
         Assert.That(info.Epochs, Is.EqualTo(2));
-        Assert.That(info.Card, Is.EqualTo(Mlp.Card).Using<ModelCard>((a, b) => a.Model == b.Model && a.Classes.SequenceEqual(b.Classes) && a.Mean == b.Mean && a.Std == b.Std));
+        Assert.That(info.Card, Is.EqualTo(Mlp.Card(MnistResources.Mnist.Classes)).Using<ModelCard>((a, b) => a.Model == b.Model && a.Classes.SequenceEqual(b.Classes) && a.Mean == b.Mean && a.Std == b.Std));
         Assert.That(Recipe.FromRun(info.Run), Is.EqualTo(Mlp));
         Assert.That(double.Parse(info.Run["best-accuracy"], System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(report.Epochs.Max(e => e.TestAccuracy)));
     }
@@ -115,10 +115,11 @@ public class RealMnistTrainingTests
         var root = RepoPaths.RequireMnist();
         using var train = new MNIST(root, train: true);
         using var test = new MNIST(root, train: false, transform: Normalize.Tutorial, imageSize: 32);
-        using var images = test.Images(0, test.Count);
+        var (images, labels) = test.GetItems(TorchSharp.torch.arange(test.Count));
         Assert.That(train.Count, Is.EqualTo(60_000));
         Assert.That(images.shape, Is.EqualTo(new long[] { 10_000, 1, 32, 32 }));
-        Assert.That(train.Labels.bincount(null).data<long>().ToArray(), Has.All.GreaterThan(5000));
+        Assert.That(labels.data<long>().ToArray(), Is.EqualTo(test.targets.data<long>().ToArray()));
+        Assert.That(train.targets.bincount(null).data<long>().ToArray(), Has.All.GreaterThan(5000));
         Assert.That(images.min().item<float>(), Is.EqualTo(-1f));
         Assert.That(images.max().item<float>(), Is.EqualTo(1f));
     }

@@ -135,7 +135,7 @@ public class BuildingNetworksTests
         Assert.That(lines.Take(3), Is.EqualTo(new[] { "Sequential(", "  (0): Linear(in_features=784, out_features=128, bias=True)", "  (1): ReLU()" }));
         Assert.That(run.Line("Using nn.Sequential", "model[0] = "), Is.EqualTo("model[0] = Linear(in_features=784, out_features=128, bias=True), weight [128, 784]; output [64, 10]"));
         Assert.That(lines, Does.Contain("  (fc1): Linear(in_features=784, out_features=128, bias=True)").And.Contain("  (softmax): Softmax(dim=1)"));
-        Assert.That(run.Line("Using nn.Sequential", "Layer(\"fc1\")"), Does.EndWith("the same object as model[0]: True"));
+        Assert.That(run.Line("Using nn.Sequential", "get_submodule(\"fc1\")"), Does.EndWith("the same object as model[0]: True"));
     }
 }
 

@@ -76,7 +76,7 @@ public class CrashSafetyTests
         File.WriteAllBytes(abandoned, [1, 2, 3]);
 
         Assert.Throws<FileNotFoundException>(() => new LeNetTorchSharp.Data.MNIST(root.Path, download: false));
-        Assert.Throws<LeNetTorchSharp.Data.DatasetDownloadException>(() =>
+        Assert.Throws<LeNetTorchSharp.Data.DatasetException>(() =>
             new LeNetTorchSharp.Data.MnistDownloader().DownloadMissingAsync(root.Path, LeNetTorchSharp.Data.MnistResources.Mnist, ["http://127.0.0.1:9/"]).GetAwaiter().GetResult());
         Assert.That(abandoned, Does.Not.Exist);
     }

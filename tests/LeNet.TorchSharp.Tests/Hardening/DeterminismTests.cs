@@ -20,7 +20,7 @@ public class DeterminismTests
             manual_seed(42);
             var model = new LeNet();
             using var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.05, 0.9, nesterov: true));
-            using var loader = new TensorDataLoader(train, 32, seed: 42);
+            using var loader = new TensorDataLoader(train, 32, shuffle: true, seed: 42);
             var losses = new List<float>();
             for (var epoch = 0; epoch < 2; epoch++)
                 foreach (var (images, labels) in loader)

@@ -114,9 +114,9 @@ public class DigitImageTests
         for (var i = 0; i < 20; i++)
         {
             var png = run.File($"test{i}.png");
-            ImagePng.Save(test.Data[i], png, scale: 1);
+            ImagePng.Save(test.data[i], png, scale: 1);
             var fromFile = predictor.Predict(png).Ranked.First().Label;
-            var fromTensor = Array.IndexOf(predictor.Probabilities(test.Data[i]), predictor.Probabilities(test.Data[i]).Max());
+            var fromTensor = Array.IndexOf(predictor.Probabilities(test.data[i]), predictor.Probabilities(test.data[i]).Max());
             if (fromFile == fromTensor) agree++;
         }
         Assert.That(agree, Is.EqualTo(20));

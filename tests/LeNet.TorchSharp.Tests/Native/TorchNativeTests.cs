@@ -67,4 +67,16 @@ public class TorchNativeTests
             cache.Delete(recursive: true);
         }
     }
+
+    [TestCase(null, null, false)]
+    [TestCase(null, "1", true)]
+    [TestCase(null, " TRUE ", true)]
+    [TestCase(null, "0", false)]
+    [TestCase(null, "", false)]
+    [TestCase(true, null, true)]
+    [TestCase(false, "1", false)]
+    public void The_AppContext_switch_or_else_the_environment_variable_turns_the_fix_off(bool? appContextSwitch, string? variable, bool disabled)
+    {
+        Assert.That(TorchNative.IsDisabled(appContextSwitch, variable), Is.EqualTo(disabled));
+    }
 }

@@ -164,7 +164,7 @@ public class WeightsTests
         using var temp = new TempFolder();
         using var net = new LeNet();
         using (var trainer = new LeNetTorchSharp.Training.Trainer(net, optim.SGD(net.parameters(), 0.1)))
-            LeNetTorchSharp.Training.Checkpoint.Save(temp.File("run.pt"), trainer, new ModelCard(ModelKind.LeNet, "MNIST", [.. LeNetTorchSharp.Data.MnistResources.Mnist.Classes], 0.1307, 0.3081));
+            LeNetTorchSharp.Training.Checkpoint.Save(temp.File("run.pt"), trainer, card: new ModelCard(ModelKind.LeNet, "MNIST", [.. LeNetTorchSharp.Data.MnistResources.Mnist.Classes], 0.1307, 0.3081));
         Assert.That(Assert.Throws<WeightsException>(() => Weights.Load(net, temp.File("run.pt")))!.Message,
             Does.Contain("is a LeNet.TorchSharp training checkpoint, not a PyTorch weights file"));
     }

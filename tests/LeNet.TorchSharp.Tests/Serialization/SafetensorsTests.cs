@@ -108,7 +108,7 @@ public class SafetensorsTests
     {
         byte[] bytes = header.Length == 0 ? new byte[3] : File(header, Math.Max(dataBytes, 0));
         if (dataBytes < 0) BinaryPrimitives.WriteUInt64LittleEndian(bytes, ulong.MaxValue);
-        var error = Assert.Throws<SafetensorsException>(() => Safetensors.Load(bytes, "bad.safetensors"));
+        var error = Assert.Throws<WeightsException>(() => Safetensors.Load(bytes, "bad.safetensors"));
         Assert.That(error!.Message, Does.StartWith("bad.safetensors: "));
         Assert.That(error.Message, Does.Contain(expected));
     }

@@ -38,7 +38,7 @@ public class CheckpointTests
         manual_seed(5);
         var model = new Mlp(hidden: [16]);
         var optimizer = optim.SGD(model.parameters(), 0.1, momentum: 0.9, nesterov: true);
-        var loader = new TensorDataLoader(train, batchSize: 16, seed: 5);
+        var loader = new TensorDataLoader(train, batchSize: 16, shuffle: true, seed: 5);
         LRScheduler scheduler = perBatchSchedule ? OneCycleLR(optimizer, 0.1, total_steps: epochs * loader.Count) : StepLR(optimizer, 1, 0.7);
         var trainer = new Trainer(model, optimizer, scheduler) { SchedulerInterval = perBatchSchedule ? SchedulerInterval.Batch : SchedulerInterval.Epoch };
         return (model, trainer, loader);
@@ -60,7 +60,7 @@ public class CheckpointTests
         using (firstModel) using (first) using (firstLoader)
         {
             first.Fit(firstLoader, 2);
-            Checkpoint.Save(path, first, Card, firstLoader, new Dictionary<string, string> { ["note"] = "two epochs" });
+            Checkpoint.Save(path, first, firstLoader, Card, new Dictionary<string, string> { ["note"] = "two epochs" });
         }
         // Something else draws from torch's generator in between, as a new process would not.
         randn(100).Dispose();
@@ -89,11 +89,11 @@ public class CheckpointTests
         using (model) using (trainer) using (loader)
         {
             trainer.Fit(loader, 1);
-            Checkpoint.Save(folder.File("c.ckpt"), trainer, Card, loader, new Dictionary<string, string> { ["lr"] = "0.1" });
+            Checkpoint.Save(folder.File("c.ckpt"), trainer, loader, Card, new Dictionary<string, string> { ["lr"] = "0.1" });
         }
         var info = Checkpoint.Read(folder.File("c.ckpt"));
         Assert.That((info.Epochs, info.Steps), Is.EqualTo((1, 6L)));
-        Assert.That(info.Card.Model, Is.EqualTo(ModelKind.Mlp));
+        Assert.That(info.Card!.Model, Is.EqualTo(ModelKind.Mlp));
         Assert.That(info.Card.Classes, Is.EqualTo(Card.Classes));
         Assert.That((info.Card.Mean, info.Card.Std), Is.EqualTo((0.1307, 0.3081)));
         Assert.That(info.Run, Is.EqualTo(new Dictionary<string, string> { ["lr"] = "0.1" }));
@@ -105,7 +105,7 @@ public class CheckpointTests
         using var folder = new TempFolder();
         var path = folder.File("last.ckpt");
         var (model, trainer, loader) = NewRun(perBatchSchedule: false);
-        using (model) using (trainer) using (loader) Checkpoint.Save(path, trainer, Card, loader);
+        using (model) using (trainer) using (loader) Checkpoint.Save(path, trainer, loader, Card);
         using var other = new Mlp(hidden: [256]);
         using var otherTrainer = new Trainer(other, optim.SGD(other.parameters(), 0.1));
 
@@ -123,7 +123,7 @@ public class CheckpointTests
         using (model) using (trainer) using (loader)
         {
             trainer.Fit(loader, 1);
-            Checkpoint.Save(path, trainer, Card, loader);
+            Checkpoint.Save(path, trainer, loader, Card);
             Assert.That(() => Checkpoint.Load(path, trainer, loader), Throws.InvalidOperationException.With.Message.StartsWith("load a checkpoint into a trainer that has not trained yet"));
         }
     }
@@ -133,7 +133,7 @@ public class CheckpointTests
     {
         using var folder = new TempFolder();
         var (model, trainer, loader) = NewRun(perBatchSchedule: false);
-        using (model) using (trainer) using (loader) Checkpoint.Save(folder.File("last.ckpt"), trainer, Card, loader);
+        using (model) using (trainer) using (loader) Checkpoint.Save(folder.File("last.ckpt"), trainer, loader, Card);
         var good = File.ReadAllBytes(folder.File("last.ckpt"));
 
         var truncated = folder.File("truncated.ckpt");
@@ -158,5 +158,42 @@ public class CheckpointTests
         }
         Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Read(future))!.Message,
             Does.EndWith("expected checkpoint version 2, found version 3 (written by another version of LeNet.TorchSharp)"));
+    }
+
+    [Test]
+    public void A_model_of_the_users_own_checkpoints_without_a_card_and_resumes_to_the_same_bits()
+    {
+        using var folder = new TempFolder();
+        using var images = randn(48, 6);
+        using var labels = randint(0, 3, [48]);
+        (nn.Module<Tensor, Tensor>, Trainer, TensorDataLoader) Run()
+        {
+            manual_seed(9);
+            var model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3));
+            var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.1, momentum: 0.9));
+            return (model, trainer, new TensorDataLoader(images, labels, batchSize: 8, shuffle: true, seed: 2));
+        }
+
+        var (straightModel, straight, straightLoader) = Run();
+        using (straightModel) using (straight) using (straightLoader)
+        {
+            straight.Fit(straightLoader, 2);
+            var (firstModel, first, firstLoader) = Run();
+            using (firstModel) using (first) using (firstLoader)
+            {
+                first.Fit(firstLoader, 1);
+                Checkpoint.Save(folder.File("own.ckpt"), first, firstLoader);
+            }
+            Assert.That(Checkpoint.Read(folder.File("own.ckpt")).Card, Is.Null);
+
+            var (resumedModel, resumed, resumedLoader) = Run();
+            using (resumedModel) using (resumed) using (resumedLoader)
+            {
+                Checkpoint.Load(folder.File("own.ckpt"), resumed, resumedLoader);
+                resumed.Fit(resumedLoader, 2);
+                foreach (var ((name, expected), (_, actual)) in straightModel.named_parameters().Zip(resumedModel.named_parameters()))
+                    Assert.That(actual.equal(expected).all().item<bool>(), Is.True, name);
+            }
+        }
     }
 }

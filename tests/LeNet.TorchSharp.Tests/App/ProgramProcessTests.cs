@@ -1,0 +1,87 @@
+using LeNetTorchSharp.Native;
+using LeNetTorchSharp.Tests.Data;
+
+namespace LeNetTorchSharp.Tests.App;
+
+/// <summary>
+/// What the trainer program and the library do to the process it runs in, and the switches that turn it off: seen in
+/// processes of their own, so that the test process is left as it was.
+/// </summary>
+public class ProgramProcessTests
+{
+    TempFolder data = null!;
+
+    [SetUp]
+    public void CreateData()
+    {
+        data = new TempFolder();
+        IdxFiles.WriteDataset(data.Path, trainCount: 200);
+    }
+
+    [TearDown]
+    public void DeleteData() => data.Dispose();
+
+    string[] DryRun => ["--data", data.Path, "--no-download", "--device", "cpu", "--model", "mlp", "--dry-run"];
+
+    /// <summary>Whether this process's libstdc++ lacks the symbol version TorchSharp's glue asks for (Debian 12, Ubuntu 22.04).</summary>
+    static bool LibstdcxxIsOld()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("the native-load fix exists on Linux only");
+        TorchNative.EnsureLoaded();
+        var libstdcxx = File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Last())
+            .First(path => Path.GetFileName(path).StartsWith("libstdc++.so", StringComparison.Ordinal));
+        return File.ReadAllBytes(libstdcxx).AsSpan().IndexOf("GLIBCXX_3.4.32\0"u8) < 0;
+    }
+
+    [Test]
+    public void The_program_keeps_freed_memory_for_the_next_step_and_says_so_and_the_test_process_is_left_alone()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("glibc's malloc is a Linux matter");
+        var (exit, output, errors) = ProgramProcess.Run(DryRun);
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.Contain("Device: CPU, ").And.Contain("; freed memory kept for the next step (NativeHeap)"));
+        Assert.That(NativeHeap.Retaining, Is.False, "the program sets it in its own Main, not in code the tests call");
+    }
+
+    [Test]
+    public void The_native_fix_writes_its_patched_copy_only_into_the_users_cache_and_only_where_it_is_needed()
+    {
+        using var cache = new TempFolder();
+        var (exit, _, errors) = ProgramProcess.Run(DryRun, new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cache.Path });
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        var written = Directory.GetFiles(cache.Path, "*", SearchOption.AllDirectories);
+        if (!LibstdcxxIsOld())
+        {
+            Assert.That(written, Is.Empty, "a libstdc++ with GLIBCXX_3.4.32 needs no patched copy");
+            return;
+        }
+        Assert.That(written, Has.Length.EqualTo(1));
+        Assert.That(Path.GetRelativePath(cache.Path, written[0]), Does.Match(@"^lenet-torchsharp/native/[0-9a-f]{16}/libLibTorchSharp\.so$"));
+    }
+
+    [TestCase("LENET_TORCHSHARP_DISABLE_NATIVE_FIX", "1")]
+    [TestCase("LENET_TORCHSHARP_DISABLE_NATIVE_FIX", "true")]
+    public void Switched_off_the_native_fix_does_nothing_and_a_failed_load_says_how_to_switch_it_on(string variable, string value)
+    {
+        using var cache = new TempFolder();
+        // TorchSharp, when its own load fails, copies libtorch into a "cpu" folder beside TorchSharp.dll and tries
+        // again from there: its doing, not this library's; removed after the run.
+        var consolidated = Path.Combine(AppContext.BaseDirectory, "cpu");
+        var existed = Directory.Exists(consolidated);
+        var (exit, output, errors) = ProgramProcess.Run(DryRun, new Dictionary<string, string> { [variable] = value, ["XDG_CACHE_HOME"] = cache.Path });
+        if (!existed && Directory.Exists(consolidated)) Directory.Delete(consolidated, recursive: true);
+        Assert.That(Directory.GetFileSystemEntries(cache.Path), Is.Empty, "nothing written");
+        if (!LibstdcxxIsOld())
+        {
+            Assert.That(exit, Is.Zero, "a new enough libstdc++ loads TorchSharp without the fix");
+            return;
+        }
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output, Does.Not.Contain("dry run"));
+        Assert.That(errors[0], Is.EqualTo("error: TorchSharp's native libraries could not be loaded."));
+        Assert.That(errors, Has.Some.StartsWith("Loader: ").And.Contains("version `GLIBCXX_3.4.32' not found"), "the loader's own reason");
+        Assert.That(errors, Has.Some.EqualTo($"  off ({TorchNative.DisableSwitch} or {TorchNative.DisableVariable} is set; unset it to let the library load a patched copy)"));
+        Assert.That(errors, Has.None.Contains("   at "), "no stack trace");
+    }
+}
