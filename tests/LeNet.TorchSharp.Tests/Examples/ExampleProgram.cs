@@ -40,9 +40,12 @@ internal sealed class ExampleProgram
     }
 
     /// <summary>Runs the example whose assembly is <paramref name="name"/>.dll (copied beside the tests) with <paramref name="args"/>.</summary>
-    public static ExampleProgram Run(string name, params string[] args)
+    public static ExampleProgram Run(string name, params string[] args) => RunIn(Environment.CurrentDirectory, name, args);
+
+    /// <summary>As <see cref="Run"/>, in <paramref name="workingDirectory"/>.</summary>
+    public static ExampleProgram RunIn(string workingDirectory, string name, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, name + ".dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
