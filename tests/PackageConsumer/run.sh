@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The library as another .NET developer uses it: packed into a folder, referenced from a new console app
 # created outside this repository together with the CPU backend, running Program.cs (beside this script)
-# unchanged. Fails unless the app prints LeNet's summary and three finite losses.
+# unchanged. Fails unless the app prints LeNet's summary, reads a PNG into a 28x28 digit and prints three finite losses.
 #   bash tests/PackageConsumer/run.sh [feed folder]    (default: packs into a temporary folder)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,6 +34,7 @@ echo "$output"
 
 grep -q '^LeNet($' <<<"$output" || { echo "run.sh: the app did not print LeNet's summary" >&2; exit 1; }
 grep -q '^  (fc3): Linear(in_features=84, out_features=10, bias=True)$' <<<"$output" || { echo "run.sh: LeNet's summary lacks fc3" >&2; exit 1; }
+grep -q '^digit \[1, 28, 28\]$' <<<"$output" || { echo "run.sh: the app did not read its PNG into a 1x28x28 digit" >&2; exit 1; }
 tail -n 3 <<<"$output" | awk '
   { if ($0 !~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ || $0 + 0 <= 0) { print "run.sh: not a finite positive loss: " $0 > "/dev/stderr"; bad = 1 } }
   END { if (NR != 3) { print "run.sh: expected three losses" > "/dev/stderr"; bad = 1 } exit bad }'
