@@ -238,7 +238,8 @@ public static class Cli
         }
     }
 
-    /// <summary>The first line of a message: libtorch's errors continue with C++ frames. .NET's "(Parameter 'x')" is dropped.</summary>
+    /// <summary>The first line of a message: libtorch's errors continue with C++ frames. .NET's "(Parameter 'x')" is dropped.
+    /// The program's own rule for its one-line errors, beside the library's internal one that cuts libtorch's messages.</summary>
     static string FirstLine(string message)
     {
         var line = message.Split('\n')[0].Trim();

@@ -14,33 +14,9 @@
 Safetensors is read and written by hand (Debian has no safetensors package): 8-byte length, JSON, data.
 """
 import json, struct, sys
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch
 
-class Net(nn.Module):  # the tutorial's network, verbatim
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
-
-class Mlp(nn.Module):  # "Building networks with nn": 784-128-64-10 with ReLU
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 128)
-        self.fc2 = nn.Linear(128, 64)
-        self.fc3 = nn.Linear(64, 10)
-    def forward(self, x):
-        x = torch.flatten(x, 1)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+from tutorial_nets import Mlp, Net  # bench/tutorial_nets.py, copied beside this script
 
 def save(path, tensors):
     header, blobs, offset = {}, [], 0
