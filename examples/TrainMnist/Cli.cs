@@ -79,15 +79,17 @@ public static class Cli
             };
             var requested = preset with
             {
-                Model = Parse<ModelKind>(parsed.GetValue(model)!),
+                // A choice's default stands in for a flag not given: the preset's value wins then (--recipe tutorial
+                // has a constant rate, not the fast recipe's one-cycle schedule).
+                Model = Given(model) ? Parse<ModelKind>(parsed.GetValue(model)!) : preset.Model,
                 Dataset = parsed.GetValue(dataset) == "fashion-mnist" ? DatasetKind.FashionMnist : DatasetKind.Mnist,
                 BatchSize = parsed.GetValue(batchSize) ?? preset.BatchSize,
                 LearningRate = parsed.GetValue(lr) ?? preset.LearningRate,
-                Optimizer = Parse<OptimizerKind>(parsed.GetValue(optimizer)!),
+                Optimizer = Given(optimizer) ? Parse<OptimizerKind>(parsed.GetValue(optimizer)!) : preset.Optimizer,
                 Momentum = parsed.GetValue(momentum) ?? preset.Momentum,
                 Nesterov = parsed.GetValue(nesterov) ?? preset.Nesterov,
                 WeightDecay = parsed.GetValue(weightDecay) ?? preset.WeightDecay,
-                Schedule = Parse<ScheduleKind>(parsed.GetValue(schedule)!),
+                Schedule = Given(schedule) ? Parse<ScheduleKind>(parsed.GetValue(schedule)!) : preset.Schedule,
                 StepSize = parsed.GetValue(stepSize) ?? preset.StepSize,
                 Gamma = parsed.GetValue(gamma) ?? preset.Gamma,
                 NormalizeMean = normalization.Mean,

@@ -30,6 +30,16 @@ public class CliTests : CliFixture
     }
 
     [Test]
+    public void The_tutorial_recipe_is_plain_SGD_at_a_constant_rate_unless_a_flag_says_otherwise()
+    {
+        Assert.That(Train("--model", "mlp", "--recipe", "tutorial", "--no-plots"),
+            Does.Contain("Model: Mlp (109,386 parameters); Sgd lr 0.01, Constant schedule, batch 64, 1 epochs, seed 1"));
+        Assert.That(Run("--data", data.Path, "--no-download", "--out", run.File("step"), "--epochs", "1", "--device", "cpu", "--no-plots",
+                "--model", "mlp", "--recipe", "tutorial", "--schedule", "step").Out,
+            Does.Contain("Sgd lr 0.01, Step schedule, batch 64"));
+    }
+
+    [Test]
     public void Training_prints_each_epoch_and_writes_the_run_folder()
     {
         var output = Train("--model", "mlp");
