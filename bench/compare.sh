@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Runs the .NET benchmark and the PyTorch peer one after the other on the same machine and data, and prints
-# ours / PyTorch for each shared measure. Timings on shared machines compare only within one run.
-#   bash bench/compare.sh [epochs]          (needs data/mnist: bash data/get-mnist.sh)
+# This library against the PyTorch peer, in pairs of fresh processes that run back to back on the same machine and
+# data: ours then the peer's, then the peer's then ours (the order alternates, so that a machine getting faster or
+# slower favours neither side), and so on. Each pair gives one ratio per measure; the report is the median ratio
+# and its spread over the pairs, under a header naming the CPU. A single run of each side proves nothing on a
+# shared machine: the same binary's LeNet epoch moves by a third from one process to the next.
+#   bash bench/compare.sh [epochs per model, default 5] [pairs, default 5]   (needs data/mnist: bash data/get-mnist.sh)
 # The peer is PyTorch at its best here: Debian's python3-torch on OpenBLAS (libopenblas0-pthread) with one
 # BLAS thread beside torch's two, and with the glibc malloc thresholds the .NET side sets for itself
 # (NativeHeap.RetainFreedMemory: the peer gains from them too). Without OpenBLAS, Debian's PyTorch runs on the
 # reference BLAS, several times slower: no ratio is reported against that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-epochs="${1:-20}"
+epochs="${1:-5}"
+pairs="${2:-5}"
 python=/usr/bin/python3
 
 missing=()
@@ -30,31 +34,48 @@ trap 'rm -rf "$work"' EXIT
 dotnet build -c Release bench/LeNet.TorchSharp.Bench >/dev/null
 bench=bench/LeNet.TorchSharp.Bench/bin/Release/net10.0/LeNet.TorchSharp.Bench.dll
 batch="$(dotnet "$bench" --print-batch-size)"
-
-echo "== machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "== LeNet.TorchSharp (TorchSharp $(sed -n 's/.*"TorchSharp" Version="\([^"]*\)".*/\1/p' Directory.Packages.props))"
-dotnet "$bench" --epochs "$epochs" --json "$work/ours.json"
-echo
 # The same values as src/LeNet.TorchSharp/Native/NativeHeap.cs: 64 MB and 32 MB.
 malloc=(MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432)
-echo "== PyTorch peer ($("$python" -c 'import torch; print(torch.__version__)'), batch $batch, OPENBLAS_NUM_THREADS=1, ${malloc[*]})"
-env OPENBLAS_NUM_THREADS=1 "${malloc[@]}" "$python" bench/pytorch_peer.py --epochs "$epochs" --batch-size "$batch" --json "$work/peer.json"
-echo
-"$python" - "$work/ours.json" "$work/peer.json" <<'PY'
-import json, sys
-ours, peer = (json.load(open(p)) for p in sys.argv[1:3])
-if peer.get("blas") != "openblas" or peer.get("openblas_threads") != "1":
-    sys.exit(f"compare.sh: the peer ran on BLAS '{peer.get('blas')}' with OPENBLAS_NUM_THREADS={peer.get('openblas_threads')}; "
-             "a ratio is only honest against OpenBLAS with 1 thread (apt-get install libopenblas0-pthread)")
-if peer.get("malloc_thresholds") != "67108864/33554432":
-    sys.exit(f"compare.sh: the peer ran with malloc thresholds {peer.get('malloc_thresholds')}, not the ones the .NET side uses")
-rows = [("lenet_epoch_s", "LeNet training epoch, s (median)", "lower"), ("lenet_epoch_best_s", "LeNet training epoch, s (fastest)", "lower"),
-        ("mlp_epoch_s", "MLP training epoch, s (median)", "lower"), ("mlp_epoch_best_s", "MLP training epoch, s (fastest)", "lower"),
-        ("lenet_eval_samples_per_s", "LeNet evaluation, samples/s", "higher"), ("lenet_peak_rss_mb", "LeNet run peak RSS, MB", "lower")]
-print(f"| measure | LeNet.TorchSharp | PyTorch {peer['torch_version']} (OpenBLAS, 1 BLAS thread, same malloc thresholds) | speed-up |")
-print("|---|---|---|---|")
+
+cpu="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "== $(nproc) cores, ${cpu:-unknown CPU}, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "== LeNet.TorchSharp (TorchSharp $(sed -n 's/.*"TorchSharp" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)) against" \
+  "PyTorch $("$python" -c 'import torch; print(torch.__version__)') (OpenBLAS, OPENBLAS_NUM_THREADS=1, ${malloc[*]}):" \
+  "batch $batch, $epochs LeNet epochs and 10 MLP epochs a process, $pairs pairs of fresh processes"
+
+ours() { dotnet "$bench" --phases lenet,mlp --epochs "$epochs" --json "$work/ours-$1.json" >"$work/ours-$1.log" 2>&1; }
+peer() {
+  env OPENBLAS_NUM_THREADS=1 "${malloc[@]}" "$python" bench/pytorch_peer.py --epochs "$epochs" --batch-size "$batch" \
+    --json "$work/peer-$1.json" >"$work/peer-$1.log" 2>&1
+}
+for pair in $(seq 1 "$pairs"); do
+  if [ $((pair % 2)) = 1 ]; then ours "$pair"; peer "$pair"; else peer "$pair"; ours "$pair"; fi
+  echo "   pair $pair done"
+done
+
+"$python" - "$work" "$pairs" "$cpu" <<'PY'
+import json, statistics, sys
+work, pairs, cpu = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = [("lenet_epoch_s", "LeNet training epoch, s (median of the process's epochs)", "lower"),
+        ("mlp_epoch_s", "MLP training epoch, s (median of the process's epochs)", "lower"),
+        ("lenet_eval_samples_per_s", "LeNet evaluation, samples/s (batches of 256)", "higher"),
+        ("lenet_peak_rss_mb", "LeNet run, peak RSS, MB", "lower")]
+ours = [json.load(open(f"{work}/ours-{i}.json")) for i in range(1, pairs + 1)]
+peer = [json.load(open(f"{work}/peer-{i}.json")) for i in range(1, pairs + 1)]
+for p in peer:
+    if p.get("blas") != "openblas" or p.get("openblas_threads") != "1":
+        sys.exit(f"compare.sh: the peer ran on BLAS '{p.get('blas')}' with OPENBLAS_NUM_THREADS={p.get('openblas_threads')}; "
+                 "a ratio is only honest against OpenBLAS with 1 thread (apt-get install libopenblas0-pthread)")
+    if p.get("malloc_thresholds") != "67108864/33554432":
+        sys.exit(f"compare.sh: the peer ran with malloc thresholds {p.get('malloc_thresholds')}, not the ones the .NET side uses")
+print()
+print("| measure | ours, per pair | peer, per pair | ratio per pair (ours faster or smaller by) | median ratio | spread |")
+print("|---|---|---|---|---|---|")
 for key, label, better in rows:
-    o, p = ours[key], peer[key]
-    speedup = p / o if better == "lower" else o / p
-    print(f"| {label} | {o:,.3f} | {p:,.3f} | {speedup:.2f}x |")
+    o, p = [r[key] for r in ours], [r[key] for r in peer]
+    ratios = [b / a if better == "lower" else a / b for a, b in zip(o, p)]
+    fmt = (lambda v: f"{v:,.0f}") if max(o + p) >= 100 else (lambda v: f"{v:.3f}")
+    print(f"| {label} | {' '.join(fmt(v) for v in o)} | {' '.join(fmt(v) for v in p)} | "
+          f"{' '.join(f'{r:.2f}' for r in ratios)} | **{statistics.median(ratios):.2f}x** | {min(ratios):.2f}–{max(ratios):.2f} |")
+print(f"\nCPU: {cpu}. Each pair ran back to back, alternating which side went first; a ratio compares only figures of one pair.")
 PY

@@ -3,7 +3,7 @@
 
 Same MNIST files, same preprocessing (28x28 bytes resized once to 32x32 with bilinear interpolation and
 rounded back to bytes; floats and normalization per batch), same LeNet and MLP, same optimizer and
-batch size, same loss read-back every 50 steps, 2 threads. Prints one JSON line of measurements, with the BLAS library
+batch size, same loss read-back every 50 steps, evaluation in batches of 256 (the trainer program's), 2 threads. Prints one JSON line of measurements, with the BLAS library
 the process actually loaded: PyTorch at its best here runs on OpenBLAS (libopenblas0-pthread) with
 OPENBLAS_NUM_THREADS=1, so that BLAS threads do not fight torch's own two, and with the glibc malloc
 thresholds the .NET side sets for itself (NativeHeap.RetainFreedMemory), given here through glibc's
@@ -97,7 +97,7 @@ def train_epoch(model, optimizer, images, labels, batch_size, generator):
     return time.perf_counter() - start
 
 
-def evaluate(model, images, labels, batch_size=1000):
+def evaluate(model, images, labels, batch_size=256):
     model.eval()
     start = time.perf_counter()
     with torch.no_grad():

@@ -1,7 +1,9 @@
 // Measures the library's training and evaluation speed and memory on real MNIST, through its public API
 // (MNIST, TensorDataLoader, Trainer), and prints a table.
 //   dotnet run -c Release --project bench/LeNet.TorchSharp.Bench -- [--data data/mnist] [--epochs 20] [--json out.json]
-// The LeNet run (20 epochs by default) doubles as the memory soak: RSS after every epoch.
+//     [--phases time-to-99,lenet,mlp,overhead,predict]
+// The LeNet run (20 epochs by default) doubles as the memory soak: RSS after every epoch. bench/compare.sh runs
+// the lenet and mlp phases only, in pairs with the PyTorch peer.
 //
 // Each measurement runs in a fresh child process (this program with --phase), so "time from process
 // start" and "peak RSS" describe one training run, not the whole benchmark. A whole epoch is the unit,
@@ -38,8 +40,14 @@ if (phase.Length > 0)
     return 0;
 }
 
+var selected = Arg("--phases", string.Join(",", Phases.Names)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+if (selected.Except(Phases.Names).FirstOrDefault() is { } unknown)
+{
+    Console.Error.WriteLine($"error: --phases: unknown phase '{unknown}'; the phases are {string.Join(", ", Phases.Names)}");
+    return 2;
+}
 var results = new Dictionary<string, double>();
-foreach (var name in Phases.Names)
+foreach (var name in Phases.Names.Where(selected.Contains))
 {
     Console.WriteLine($"{name}...");
     foreach (var (key, value) in RunChild(name, options))
