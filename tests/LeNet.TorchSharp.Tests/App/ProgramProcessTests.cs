@@ -23,16 +23,7 @@ public class ProgramProcessTests
 
     string[] DryRun => ["--data", data.Path, "--no-download", "--device", "cpu", "--model", "mlp", "--dry-run"];
 
-    /// <summary>Whether this process's libstdc++ lacks the symbol version TorchSharp's glue asks for (Debian 12, Ubuntu 22.04).</summary>
-    static bool LibstdcxxIsOld()
-    {
-        if (!OperatingSystem.IsLinux()) Assert.Ignore("the native-load fix exists on Linux only");
-        TorchNative.EnsureLoaded();
-        var libstdcxx = File.ReadLines("/proc/self/maps")
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Last())
-            .First(path => Path.GetFileName(path).StartsWith("libstdc++.so", StringComparison.Ordinal));
-        return File.ReadAllBytes(libstdcxx).AsSpan().IndexOf("GLIBCXX_3.4.32\0"u8) < 0;
-    }
+    static bool LibstdcxxIsOld() => !Native.TorchNativeTests.LoadedLibstdcxx().HasVersion;
 
     [Test]
     public void The_program_keeps_freed_memory_for_the_next_step_and_says_so_and_the_test_process_is_left_alone()

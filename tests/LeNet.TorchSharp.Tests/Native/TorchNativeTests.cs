@@ -5,17 +5,22 @@ namespace LeNetTorchSharp.Tests.Native;
 
 public class TorchNativeTests
 {
-    [Test]
-    public void The_glue_is_patched_exactly_when_the_loaded_libstdcxx_lacks_GLIBCXX_3_4_32()
+    /// <summary>The libstdc++ this process loaded, and whether it has the symbol version TorchSharp's glue asks for
+    /// (Debian 12's and Ubuntu 22.04's have not). Ignores the test elsewhere than Linux, where the fix does nothing.</summary>
+    internal static (string Path, bool HasVersion) LoadedLibstdcxx()
     {
-        if (!OperatingSystem.IsLinux()) Assert.Ignore("the fallback exists on Linux only");
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("the native-load fix exists on Linux only");
         TorchNative.EnsureLoaded();
-
         var libstdcxx = File.ReadLines("/proc/self/maps")
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Last())
             .First(path => Path.GetFileName(path).StartsWith("libstdc++.so", StringComparison.Ordinal));
-        var hasVersion = File.ReadAllBytes(libstdcxx).AsSpan().IndexOf("GLIBCXX_3.4.32\0"u8) >= 0;
+        return (libstdcxx, File.ReadAllBytes(libstdcxx).AsSpan().IndexOf("GLIBCXX_3.4.32\0"u8) >= 0);
+    }
 
+    [Test]
+    public void The_glue_is_patched_exactly_when_the_loaded_libstdcxx_lacks_GLIBCXX_3_4_32()
+    {
+        var (libstdcxx, hasVersion) = LoadedLibstdcxx();
         if (hasVersion)
             Assert.That(TorchNative.PatchedLibraryPath, Is.Null, $"{libstdcxx} is new enough: nothing should be patched");
         else
