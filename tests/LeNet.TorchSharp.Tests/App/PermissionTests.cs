@@ -45,11 +45,13 @@ public class PermissionTests
         return ProgramProcess.Run(args, new Dictionary<string, string> { ["HOME"] = home, ["XDG_CACHE_HOME"] = home, ["DOTNET_CLI_HOME"] = home }, asUnprivilegedUser: true);
     }
 
+    /// <summary>A small dataset, written first and then closed to writing (root would write it anyway; a user would not).</summary>
     string Data()
     {
-        var data = MakeFolder("data", writable: false);
+        var data = MakeFolder("data", writable: true);
         IdxFiles.WriteDataset(data, trainCount: 200);
         foreach (var file in Directory.GetFiles(data)) File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+        File.SetUnixFileMode(data, (UnixFileMode)0b101_101_101);
         return data;
     }
 
