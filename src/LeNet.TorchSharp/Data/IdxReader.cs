@@ -66,7 +66,7 @@ internal static class IdxReader
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        using var file = InputFile.OpenRead(path, (p, problem) => new DatasetException(p, problem));
+        using var file = InputFile.OpenRead(path, MaxPayloadBytes + 64, (p, problem) => new DatasetException(p, problem));
         try
         {
             using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;

@@ -1,31 +1,66 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using SkiaSharp;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Inference;
 
 /// <summary>
-/// Turns a user's picture of a digit (any size, colour or background) into a 28x28 MNIST-style image:
-/// grayscale, light ink on black, the digit fitted into 20x20 and placed by its centre of mass in the
-/// middle of 28x28 — how MNIST's own digits were prepared.
+/// Turns a user's picture of a digit (any size, colour, background or orientation) into a 28x28 MNIST-style image:
+/// grayscale, light ink on black, the digit fitted into 20x20 and placed by its centre of mass in the middle of
+/// 28x28 — how MNIST's own digits were prepared.
 /// </summary>
+/// <remarks>
+/// Work and memory are bounded whatever the file: at most <see cref="MaxFileBytes"/> are read and at most
+/// <see cref="MaxPixels"/> decoded, a row at a time, into a grid of at most 1024 pixels on the long side (about 12 MB),
+/// so an 8000x8000 picture costs what a 1024x1024 one does. A phone photo's EXIF orientation is applied, so the digit
+/// is read as a person sees it.
+/// </remarks>
 public static class DigitImage
 {
+    /// <summary>The largest image file read: 64 MiB, far above a phone photo.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    /// <summary>The most pixels decoded: 100 megapixels.</summary>
+    public const long MaxPixels = 100_000_000;
+
+    /// <summary>The fewest pixels on a side that can hold a digit.</summary>
+    public const int MinSide = 8;
+
+    /// <summary>The long side pictures are reduced to (by averaging) before the digit is looked for.</summary>
+    const int WorkingSide = 1024;
+
     /// <summary>Reads and converts an image file (PNG, JPEG, or anything SkiaSharp decodes).</summary>
     /// <returns>uint8, 1 x 28 x 28.</returns>
-    /// <exception cref="ImageInputException">The file is missing, unreadable, not an image, truncated or damaged, or blank.</exception>
+    /// <exception cref="ImageInputException">The file is missing, not a regular file, too large, unreadable, not an image,
+    /// truncated or damaged, too small to hold a digit, or blank.</exception>
     public static Tensor Load(string path)
     {
-        var bytes = InputFile.ReadAllBytes(path, (p, problem) => new ImageInputException(p, problem));
-        using var bitmap = Decode(bytes, path);
-        return FromGray(Grayscale(bitmap), bitmap.Height, bitmap.Width, path);
+        var bytes = InputFile.ReadAllBytes(path, MaxFileBytes, (p, problem) => new ImageInputException(p, problem));
+        var (gray, height, width) = Decode(bytes, path);
+        return FromGray(gray, height, width, path);
     }
 
     /// <summary>Converts a grayscale image (row-major, 0 = black, 255 = white) to a 28x28 MNIST-style digit.</summary>
+    /// <param name="gray">height x width pixels, each from 0 to 255.</param>
+    /// <param name="height">Rows.</param>
+    /// <param name="width">Columns.</param>
+    /// <param name="name">Names the image in errors.</param>
+    /// <returns>uint8, 1 x 28 x 28.</returns>
+    /// <exception cref="ArgumentException">The pixels do not fill height x width, or one is not a number from 0 to 255.</exception>
+    /// <exception cref="ImageInputException">The image is smaller than <see cref="MinSide"/> on a side, or blank.</exception>
     public static Tensor FromGray(float[] gray, int height, int width, string name = "image")
     {
         ArgumentNullException.ThrowIfNull(gray);
-        if (gray.Length != height * width) throw new ArgumentException($"{gray.Length} pixels for {height}x{width}.", nameof(gray));
+        if (height < 1 || width < 1 || (long)height * width != gray.Length)
+            throw new ArgumentException($"expected {height}x{width} = {(long)height * width} pixels; received {gray.Length}.", nameof(gray));
+        var bad = Array.FindIndex(gray, v => !(v >= 0 && v <= 255));
+        if (bad >= 0)
+            throw new ArgumentException($"pixel {bad} (row {bad / width}, column {bad % width}) is {gray[bad]}; expected a number from 0 (black) to 255 (white).", nameof(gray));
+        if (gray.Max() is > 0 and <= 1)
+            throw new ArgumentException("every pixel is at most 1; expected 0 (black) to 255 (white): multiply the image by 255.", nameof(gray));
+        if (height < MinSide || width < MinSide)
+            throw new ImageInputException(name, $"is {width}x{height} pixels; expected at least {MinSide}x{MinSide} to hold a digit");
         using var scope = NewDisposeScope();
         var x = tensor(gray, [height, width]);
 
@@ -66,12 +101,13 @@ public static class DigitImage
     }
 
     /// <summary>
-    /// Decodes the whole image, refusing one whose data ends early or is damaged: SkiaSharp's plain decoding fills
-    /// what it could not read with blank rows and reports success, so a cut-off photo would still be classified.
+    /// Decodes the image into a gray grid of at most <see cref="WorkingSide"/> pixels on the long side, upright, refusing
+    /// one whose data ends early or is damaged: SkiaSharp's plain decoding fills what it could not read with blank rows
+    /// and reports success, so a cut-off photo would still be classified.
     /// </summary>
-    /// <exception cref="ImageInputException">Not an image, too large, truncated or damaged.</exception>
+    /// <exception cref="ImageInputException">Not an image, too many pixels, truncated or damaged.</exception>
     /// <exception cref="InvalidOperationException">SkiaSharp's native library is missing: the application must reference it.</exception>
-    static SKBitmap Decode(byte[] bytes, string path)
+    static (float[] Gray, int Height, int Width) Decode(byte[] bytes, string path)
     {
         SKCodec? codec;
         try
@@ -95,20 +131,67 @@ public static class DigitImage
                     ? $"is truncated or damaged: it starts as a {format} file, but its header cannot be read ({bytes.Length} bytes)"
                     : $"not an image: expected a PNG or JPEG file, found {bytes.Length} bytes of something else");
             var (width, height) = (codec.Info.Width, codec.Info.Height);
-            if (width < 1 || height < 1 || (long)width * height > 64_000_000)
-                throw new ImageInputException(path, $"expected an image of at most 64 megapixels, found {width}x{height}");
-            var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-            var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+            if (width < 1 || height < 1 || (long)width * height > MaxPixels)
+                throw new ImageInputException(path, $"is {width}x{height} pixels; expected at most {MaxPixels / 1_000_000} megapixels");
+
+            // JPEG decodes natively at 1/2, 1/4 and 1/8 of its size: the smallest that keeps enough pixels.
+            var size = new SKSizeI(width, height);
+            foreach (var scale in new[] { 0.125f, 0.25f, 0.5f })
+            {
+                var scaled = codec.GetScaledDimensions(scale);
+                if (Math.Max(scaled.Width, scaled.Height) >= WorkingSide) { size = scaled; break; }
+            }
+            var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+            var grid = new GrayGrid(size.Width, size.Height, WorkingSide);
+            var result = codec.StartScanlineDecode(info) is SKCodecResult.Success && codec.ScanlineOrder == SKCodecScanlineOrder.TopDown
+                ? DecodeRows(codec, info, grid)
+                : DecodeWhole(codec, info, grid, path);
             // A PNG cut after its last pixel row still decodes; its end chunk tells that the file is whole.
             if (result is SKCodecResult.Success && codec.EncodedFormat == SKEncodedImageFormat.Png && !bytes.AsSpan().EndsWith(PngEnd))
                 result = SKCodecResult.IncompleteInput;
-            if (result is SKCodecResult.Success) return bitmap;
-            bitmap.Dispose();
-            throw new ImageInputException(path, result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
-                ? $"is truncated or damaged: the {codec.EncodedFormat} data ends early or is corrupt ({bytes.Length} bytes)"
-                : $"cannot be decoded as {codec.EncodedFormat} ({result})");
+            if (result is not SKCodecResult.Success)
+                throw new ImageInputException(path, result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
+                    ? $"is truncated or damaged: the {codec.EncodedFormat} data ends early or is corrupt ({bytes.Length} bytes)"
+                    : $"cannot be decoded as {codec.EncodedFormat} ({result})");
+            return grid.Upright(codec.EncodedOrigin);
         }
     }
+
+    /// <summary>Decodes a row at a time into <paramref name="grid"/>: memory of one row, whatever the height.</summary>
+    static SKCodecResult DecodeRows(SKCodec codec, SKImageInfo info, GrayGrid grid)
+    {
+        var row = new byte[info.RowBytes];
+        var pinned = GCHandle.Alloc(row, GCHandleType.Pinned);
+        try
+        {
+            for (var y = 0; y < info.Height; y++)
+            {
+                if (codec.GetScanlines(pinned.AddrOfPinnedObject(), 1, info.RowBytes) != 1) return SKCodecResult.IncompleteInput;
+                grid.AddRow(y, row);
+            }
+            return SKCodecResult.Success;
+        }
+        finally
+        {
+            pinned.Free();
+        }
+    }
+
+    /// <summary>The whole image at once, for the few images that cannot be decoded by rows (interlaced PNG): bounded
+    /// to <see cref="MaxWholePixels"/>, since it holds every pixel.</summary>
+    static SKCodecResult DecodeWhole(SKCodec codec, SKImageInfo info, GrayGrid grid, string path)
+    {
+        if ((long)info.Width * info.Height > MaxWholePixels)
+            throw new ImageInputException(path, $"is {info.Width}x{info.Height} pixels of an interlaced {codec.EncodedFormat}; expected at most {MaxWholePixels / 1_000_000} megapixels for that kind");
+        using var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result is not SKCodecResult.Success) return result;
+        var bytes = bitmap.GetPixelSpan();
+        for (var y = 0; y < info.Height; y++) grid.AddRow(y, bytes.Slice(y * info.RowBytes, info.RowBytes));
+        return result;
+    }
+
+    const long MaxWholePixels = 16_000_000;
 
     /// <summary>The IEND chunk every complete PNG file ends with: length 0, type, CRC-32.</summary>
     static ReadOnlySpan<byte> PngEnd => [0, 0, 0, 0, (byte)'I', (byte)'E', (byte)'N', (byte)'D', 0xAE, 0x42, 0x60, 0x82];
@@ -124,19 +207,4 @@ public static class DigitImage
 
     static string NativeAssetsFor() =>
         OperatingSystem.IsWindows() ? "Win32" : OperatingSystem.IsMacOS() ? "macOS" : "Linux.NoDependencies";
-
-    static float[] Grayscale(SKBitmap bitmap)
-    {
-        var gray = new float[bitmap.Width * bitmap.Height];
-        for (var y = 0; y < bitmap.Height; y++)
-            for (var x = 0; x < bitmap.Width; x++)
-            {
-                var c = bitmap.GetPixel(x, y);
-                // Transparent areas count as white paper.
-                var a = c.Alpha / 255f;
-                var lum = 0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue;
-                gray[y * bitmap.Width + x] = lum * a + 255f * (1 - a);
-            }
-        return gray;
-    }
 }

@@ -26,11 +26,16 @@ public sealed class Predictor : IDisposable
     /// <summary>Whether <see cref="Card"/> came from the file (else it was assumed: see the remarks).</summary>
     public bool CardFromFile { get; }
 
-    Predictor(nn.Module<Tensor, Tensor> model, ModelCard card, bool cardFromFile)
+    /// <summary>How the file's keys were matched to the model's where they are not its own names (a <c>module.</c>
+    /// prefix dropped, or the tutorial's <c>nn.Sequential</c> read by order); null where they are.</summary>
+    public string? KeyMapping { get; }
+
+    Predictor(nn.Module<Tensor, Tensor> model, ModelCard card, bool cardFromFile, string? keyMapping)
     {
         Model = model;
         Card = card;
         CardFromFile = cardFromFile;
+        KeyMapping = keyMapping;
         Model.eval();
     }
 
@@ -79,10 +84,18 @@ public sealed class Predictor : IDisposable
         {
             var card = found is not null
                 ? Agreeing(found, model, normalization, path)
-                : Assumed(model ?? Recognize(tensors, path), tensors, normalization ?? Normalize.MnistStatistics, path);
+                : Assumed(model ?? Recognize(tensors, path), OutputClasses(tensors), normalization ?? Normalize.MnistStatistics);
             var net = card.Model.Create(card.Classes.Count);
-            StateDict.CopyInto(net, tensors, path);
-            return new Predictor(net, card, cardFromFile: found is not null);
+            try
+            {
+                var mapping = StateDict.CopyInto(net, tensors, path);
+                return new Predictor(net, card, cardFromFile: found is not null, mapping);
+            }
+            catch
+            {
+                net.Dispose();
+                throw;
+            }
         }
         finally
         {
@@ -101,53 +114,68 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>A card for weights that have none: numbered classes (MNIST's digits for ten).</summary>
-    static ModelCard Assumed(ModelKind model, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, Normalize normalization, string path)
+    static ModelCard Assumed(ModelKind model, int classes, Normalize normalization)
     {
-        var fc3 = tensors.FirstOrDefault(t => t.Key == "fc3.weight").Value
-            ?? throw new WeightsException(path, $"expected {model}'s output layer 'fc3.weight', found keys {string.Join(", ", tensors.Select(t => t.Key))}");
-        var classes = checked((int)fc3.shape[0]);
         string[] names = classes == 10 ? [.. MnistResources.Mnist.Classes] : [.. Enumerable.Range(0, classes).Select(i => i.ToString())];
         return ModelCard.Validated(new ModelCard(model, "unknown (no model card)", names, normalization.Mean, normalization.Std));
     }
 
-    /// <summary>The network whose parameter names and shapes (any number of classes) the weights have.</summary>
+    /// <summary>The classes the weights' output layer gives: the rows of the last two-dimensional tensor in the file.</summary>
+    static int OutputClasses(IReadOnlyList<KeyValuePair<string, Tensor>> tensors) =>
+        tensors.LastOrDefault(t => t.Value.dim() == 2).Value?.shape[0] is long rows and > 1 and < 100_000 ? (int)rows : 10;
+
+    /// <summary>The network whose parameters (by name or by order, any number of classes) the weights are.</summary>
     static ModelKind Recognize(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string path)
     {
-        var shapes = tensors.ToDictionary(t => t.Key, t => t.Value.shape);
-        var classes = shapes.TryGetValue("fc3.weight", out var fc3) && fc3.Length == 2 && fc3[0] is > 1 and < int.MaxValue ? (int)fc3[0] : 10;
+        var classes = OutputClasses(tensors);
         foreach (var kind in Enum.GetValues<ModelKind>())
         {
             using var candidate = kind.Create(classes);
-            var expected = candidate.state_dict();
-            if (expected.Count == shapes.Count && expected.All(e => shapes.TryGetValue(e.Key, out var s) && s.SequenceEqual(e.Value.shape)))
-                return kind;
+            if (StateDict.Fits(candidate, tensors)) return kind;
         }
         throw new ArgumentException(
-            $"{path}: cannot tell the architecture: the weights' keys and shapes ({string.Join(", ", shapes.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {StateDict.Shape(s.Value)}"))}) " +
+            $"{path}: cannot tell the architecture: the weights' keys and shapes ({string.Join(", ", tensors.Select(t => $"{t.Key} {StateDict.Shape(t.Value.shape)}"))}) " +
             "are neither LeNet's nor the MLP's with their default sizes; name the architecture", "model");
     }
 
-    /// <summary>Class probabilities for a 28x28 MNIST-style image (uint8, 1 x 28 x 28 or 28 x 28).</summary>
+    /// <summary>Class probabilities for a 28x28 MNIST-style image (uint8, 1 x 28 x 28 or 28 x 28), as <see cref="DigitImage"/> makes them.</summary>
+    /// <exception cref="ArgumentException">The image is not uint8 of 1 x 28 x 28 or 28 x 28.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is not finite (its weights were changed to hold NaN or infinity).</exception>
+    /// <exception cref="ObjectDisposedException">The predictor was disposed.</exception>
     public float[] Probabilities(Tensor digit)
     {
         ArgumentNullException.ThrowIfNull(digit);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (digit.dtype != ScalarType.Byte || !(digit.shape.SequenceEqual([1L, 28, 28]) || digit.shape.SequenceEqual([28L, 28])))
+            throw new ArgumentException($"expected a uint8 MNIST-style digit of shape [1, 28, 28] or [28, 28] (DigitImage.Load makes one); received {digit.dtype} {StateDict.Shape(digit.shape)}.", nameof(digit));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = digit.reshape(1, 1, 28, 28);
         // The same conversion the dataset applies: resized as bytes, then [0, 1], then normalized.
         var x = MNIST.ResizeImages(images, Card.Model.ImageSize()).to(ScalarType.Float32).div_(255);
         x = x.sub_(Card.Mean).div_(Card.Std);
-        return nn.functional.softmax(Model.call(x), 1).flatten().data<float>().ToArray();
+        var probabilities = nn.functional.softmax(Model.call(x), 1).flatten().data<float>().ToArray();
+        if (!probabilities.All(float.IsFinite))
+            throw new InvalidOperationException($"{Card.Model}'s output is not finite: its weights hold NaN or infinite values, and give no answer.");
+        return probabilities;
     }
 
     /// <summary>Reads an image file, prepares it like MNIST (<see cref="DigitImage"/>), and classifies it.</summary>
     /// <exception cref="ImageInputException">The file is missing, not an image, damaged, or blank.</exception>
     public Prediction Predict(string imagePath)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         var input = DigitImage.Load(imagePath);
         return new Prediction(input, Probabilities(input), Card.Classes);
     }
 
+    bool disposed;
+
     /// <summary>Releases the model.</summary>
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        Model.Dispose();
+    }
 }

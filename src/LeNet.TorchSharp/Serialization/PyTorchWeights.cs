@@ -1,4 +1,3 @@
-using System.Collections;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -6,13 +5,15 @@ namespace LeNetTorchSharp.Serialization;
 
 /// <summary>
 /// PyTorch's own weights files: what <c>torch.save(net.state_dict(), "net.pt")</c> writes and
-/// <c>net.load_state_dict(torch.load("net.pt"))</c> reads, through TorchSharp.PyBridge.
+/// <c>net.load_state_dict(torch.load("net.pt"))</c> reads. Written through TorchSharp.PyBridge's pickler; read by
+/// <see cref="StateDictUnpickler"/>.
 /// </summary>
 /// <remarks>
 /// PyBridge's <c>load_py</c> is not used to load into a module: it copies the file's <c>requires_grad</c> (false
-/// in every state dict PyTorch saves, so the loaded model would stop training) and checks no shapes (a wrong
-/// one loads garbage or fails deep in libtorch). The state dict is read on its own instead, every key and
-/// shape is checked against the module, and the tensors are copied into the module's own parameters.
+/// in every state dict PyTorch saves, so the loaded model would stop training), checks no shapes (a wrong one loads
+/// garbage or fails deep in libtorch) and cannot read tensors that are views. The state dict is read on its own
+/// instead, every key and shape is checked against the module, and the tensors are copied into the module's own
+/// parameters.
 /// </remarks>
 internal static class PyTorchWeights
 {
@@ -26,7 +27,7 @@ internal static class PyTorchWeights
     /// model rather than a state dict, or not a PyTorch file at all; the message says which.</exception>
     public static IReadOnlyList<KeyValuePair<string, Tensor>> Load(string path)
     {
-        using var stream = InputFile.OpenRead(path, (p, problem) => new WeightsException(p, problem));
+        using var stream = InputFile.OpenRead(path, Weights.MaxFileBytes, (p, problem) => new WeightsException(p, problem));
         Span<byte> start = stackalloc byte[4];
         var read = stream.ReadAtLeast(start, 4, throwOnEndOfStream: false);
         if (read == 4 && start.SequenceEqual(LegacyStart))
@@ -34,35 +35,16 @@ internal static class PyTorchWeights
         if (read < 4 || !start.SequenceEqual(ZipStart))
             throw new WeightsException(path, $"not a PyTorch weights file: expected the zip archive torch.save writes, found {(read == 0 ? "an empty file" : "other data")}");
         stream.Position = 0;
-        CheckArchive(stream, path);
-        stream.Position = 0;
-
-        Hashtable table;
         try
         {
-            table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
+            using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
+            CheckArchive(zip, path);
+            return StateDictUnpickler.Read(zip, path);
         }
-        catch (NotImplementedException e) when (e.Message.Contains("entire model"))
+        catch (InvalidDataException e)
         {
-            throw new WeightsException(path, "holds a whole pickled model, not a state_dict: save it with torch.save(net.state_dict(), path)", e);
+            throw new WeightsException(path, $"not a readable zip archive ({e.Message})", e);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new WeightsException(path, $"not a readable PyTorch state_dict ({e.GetType().Name}: {ErrorText.FirstLine(e.Message)})", e);
-        }
-
-        var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (DictionaryEntry entry in table)
-        {
-            if (entry.Key is not string name || entry.Value is not Tensor tensor)
-            {
-                foreach (var (_, t) in tensors) t.Dispose();
-                throw new WeightsException(path, $"expected a state_dict mapping names to tensors, found {entry.Value?.GetType().Name ?? "null"} under '{entry.Key}' " +
-                    "(a training checkpoint? save the model's own state_dict: torch.save(net.state_dict(), path))");
-            }
-            tensors.Add(new(name, tensor));
-        }
-        return tensors;
     }
 
     /// <summary>Loads a state dict written by <c>torch.save</c> into <paramref name="model"/>: the keys must be the
@@ -104,29 +86,20 @@ internal static class PyTorchWeights
         }
     }
 
-    /// <summary>Throws unless the zip archive has torch.save's layout (a <c>data.pkl</c>), naming what it is instead.</summary>
-    static void CheckArchive(Stream stream, string path)
+    /// <summary>Throws unless the zip archive is torch.save's and whole: damaged tensor data would load as wrong weights,
+    /// and neither .NET's ZipArchive nor the unpickler checks the CRC-32 that the zip format records for every entry.</summary>
+    static void CheckArchive(System.IO.Compression.ZipArchive zip, string path)
     {
-        try
+        if (zip.GetEntry("checkpoint.json") is not null)
+            throw new WeightsException(path, "is a LeNet.TorchSharp training checkpoint, not a PyTorch weights file: load it with Checkpoint.LoadWeights (its extension is .ckpt)");
+        if (!zip.Entries.Any(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)))
+            throw new WeightsException(path, $"not a PyTorch weights file: a zip archive without torch.save's data.pkl (entries: {string.Join(", ", zip.Entries.Take(5).Select(e => e.FullName))})");
+        foreach (var entry in zip.Entries)
         {
-            using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
-            if (zip.GetEntry("checkpoint.json") is not null)
-                throw new WeightsException(path, "is a LeNet.TorchSharp training checkpoint, not a PyTorch weights file: load it with Checkpoint.LoadWeights (its extension is .ckpt)");
-            if (!zip.Entries.Any(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)))
-                throw new WeightsException(path, $"not a PyTorch weights file: a zip archive without torch.save's data.pkl (entries: {string.Join(", ", zip.Entries.Take(5).Select(e => e.FullName))})");
-            // Damaged tensor data would load as wrong weights: neither PyBridge nor .NET's ZipArchive checks the
-            // CRC-32 that the zip format records for every entry, so it is checked here.
-            foreach (var entry in zip.Entries)
-            {
-                using var data = entry.Open();
-                var crc = Crc32.Of(data);
-                if (crc != entry.Crc32)
-                    throw new WeightsException(path, $"entry '{entry.FullName}' is damaged: its CRC-32 is {crc:x8}, the archive records {entry.Crc32:x8}");
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            throw new WeightsException(path, $"not a readable zip archive ({e.Message})", e);
+            using var data = entry.Open();
+            var crc = Crc32.Of(data);
+            if (crc != entry.Crc32)
+                throw new WeightsException(path, $"entry '{entry.FullName}' is damaged: its CRC-32 is {crc:x8}, the archive records {entry.Crc32:x8}");
         }
     }
 }

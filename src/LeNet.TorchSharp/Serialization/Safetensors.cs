@@ -133,7 +133,7 @@ internal static class Safetensors
     public static Contents Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = InputFile.ReadAllBytes(path, (p, problem) => new WeightsException(p, problem));
+        var bytes = InputFile.ReadAllBytes(path, Weights.MaxFileBytes, (p, problem) => new WeightsException(p, problem));
         return Load(bytes, path);
     }
 

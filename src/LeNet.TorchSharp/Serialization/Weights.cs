@@ -10,6 +10,9 @@ namespace LeNetTorchSharp.Serialization;
 /// this library and a PyTorch model of the same layers in both directions.</remarks>
 public static class Weights
 {
+    /// <summary>The largest weights file read (1 GiB): thousands of times LeNet's, and a bound on the memory a load takes.</summary>
+    public const long MaxFileBytes = 1L << 30;
+
     /// <summary>The extensions <see cref="Load"/> and <see cref="Save"/> accept.</summary>
     public static IReadOnlyList<string> Extensions { get; } = [".safetensors", ".pt", ".pth"];
 

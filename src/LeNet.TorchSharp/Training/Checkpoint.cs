@@ -25,6 +25,9 @@ public static class Checkpoint
     /// <summary>The format name in <c>checkpoint.json</c>.</summary>
     public const string Format = "lenet-torchsharp-checkpoint";
 
+    /// <summary>The largest checkpoint read: far above any this library writes, far below what would exhaust memory.</summary>
+    const long MaxFileBytes = 2L << 30;
+
     /// <summary>The format version this library writes and reads.</summary>
     public const int Version = 2;
 
@@ -186,7 +189,7 @@ public static class Checkpoint
 
     static ZipArchive Open(string path)
     {
-        var file = InputFile.OpenRead(path, (p, problem) => new CheckpointException(p, problem));
+        var file = InputFile.OpenRead(path, MaxFileBytes, (p, problem) => new CheckpointException(p, problem));
         try
         {
             return new ZipArchive(file, ZipArchiveMode.Read);

@@ -71,7 +71,7 @@ public class PredictorTests
 
         var unknown = Assert.Throws<ArgumentException>(() => Predictor.Load(temp.File("k3.pt")));
         Assert.That(unknown!.ParamName, Is.EqualTo("model"), "the argument that would settle it");
-        Assert.That(unknown!.Message, Does.StartWith($"{temp.File("k3.pt")}: cannot tell the architecture: the weights' keys and shapes (conv1.bias [6], conv1.weight [6, 1, 3, 3], conv2.bias [16],"));
+        Assert.That(unknown!.Message, Does.StartWith($"{temp.File("k3.pt")}: cannot tell the architecture: the weights' keys and shapes (conv1.weight [6, 1, 3, 3], conv1.bias [6], conv2.weight [16, 6, 3, 3],"));
         Assert.That(unknown.Message, Does.EndWith("are neither LeNet's nor the MLP's with their default sizes; name the architecture (Parameter 'model')"));
 
         var named = Assert.Throws<WeightsException>(() => Predictor.Load(temp.File("k3.pt"), ModelKind.LeNet));

@@ -83,8 +83,68 @@ public class PyTorchWeightsTests
         Assert.That(Assert.Throws<WeightsException>(() => Weights.Load(net, temp.File("legacy.pt")))!.Message, Is.EqualTo(
             $"{temp.File("legacy.pt")}: saved in PyTorch's legacy format (before 1.6), which is not supported: load it in Python and save it again with torch.save(net.state_dict(), path)"));
         Assert.That(Assert.Throws<WeightsException>(() => Weights.Load(net, temp.File("whole.pt")))!.Message, Is.EqualTo(
-            $"{temp.File("whole.pt")}: holds a whole pickled model, not a state_dict: save it with torch.save(net.state_dict(), path)"));
+            $"{temp.File("whole.pt")}: holds a whole pickled model (tutorial_nets.Net), not a state_dict: in Python, save its weights with torch.save(net.state_dict(), path)"));
     }
+
+    [Test]
+    public void The_tutorials_Sequential_and_OrderedDict_MLPs_load_by_their_layers_order_and_predict_as_PyTorch()
+    {
+        using var temp = new TempFolder();
+        PyTorchPeer.Run("make-odd", temp.Path);
+        using var io = Safetensors.Load(temp.File("odd_io.safetensors"));
+        foreach (var (file, probabilities, layers) in new[]
+        {
+            ("sequential.pt", "sequential_probabilities", "0 → fc1, 2 → fc2, 4 → fc3"),
+            ("ordered.pt", "ordered_probabilities", "fc1 → fc1, fc2 → fc2, output → fc3"),
+        })
+        {
+            using var predictor = LeNetTorchSharp.Inference.Predictor.Load(temp.File(file));
+            Assert.That(predictor.Card.Model, Is.EqualTo(ModelKind.Mlp), file);
+            Assert.That(predictor.KeyMapping, Is.EqualTo("keys read by their order: " + layers), file);
+            using var mlp = new Mlp();
+            Weights.Load(mlp, temp.File(file));
+            mlp.eval();
+            using (no_grad())
+                Assert.That(MaxDifference(nn.functional.softmax(mlp.call(io["mlp_input"]), 1), io[probabilities]), Is.LessThanOrEqualTo(1e-6f), file);
+        }
+    }
+
+    [Test]
+    public void A_DataParallel_state_dict_and_one_of_views_offsets_shared_storage_and_stride_0_load_as_PyTorch_loads_them()
+    {
+        using var temp = new TempFolder();
+        PyTorchPeer.Run("make-odd", temp.Path);
+        using var io = Safetensors.Load(temp.File("odd_io.safetensors"));
+        using var parallel = new LeNet();
+        Weights.Load(parallel, temp.File("dataparallel.pt"));
+        using var views = new LeNet();
+        Weights.Load(views, temp.File("views.pt"));
+        parallel.eval();
+        views.eval();
+        using (no_grad())
+        {
+            Assert.That(MaxDifference(parallel.call(io["net_input"]), io["net_logits"]), Is.LessThanOrEqualTo(1e-5f));
+            Assert.That(MaxDifference(views.call(io["net_input"]), io["views_logits"]), Is.LessThanOrEqualTo(1e-5f));
+        }
+        Assert.That(views.get_parameter("fc3.bias")!.data<float>().ToArray(), Has.All.EqualTo(0.25f), "the stride-0 bias, ten copies of one value");
+        using var predictor = LeNetTorchSharp.Inference.Predictor.Load(temp.File("dataparallel.pt"));
+        Assert.That(predictor.KeyMapping, Is.EqualTo("the keys' 'module.' prefix (nn.DataParallel) dropped"));
+    }
+
+    [Test]
+    public void TorchScript_and_weights_holding_NaN_are_refused_saying_what_they_are()
+    {
+        using var temp = new TempFolder();
+        PyTorchPeer.Run("make-odd", temp.Path);
+        using var net = new LeNet();
+        Assert.That(Assert.Throws<WeightsException>(() => Weights.Load(net, temp.File("script.pt")))!.Message, Is.EqualTo(
+            $"{temp.File("script.pt")}: is a TorchScript module (torch.jit.save), not a state_dict: in Python, " +
+            "torch.save(torch.jit.load(path).state_dict(), \"weights.pt\") writes its weights as a state_dict, which loads here"));
+        Assert.That(Assert.Throws<WeightsException>(() => Weights.Load(net, temp.File("nan.pt")))!.Message, Is.EqualTo(
+            $"{temp.File("nan.pt")}: parameter 'fc1.weight' holds 1 NaN or infinite values of 48000: weights from a run that diverged cannot give an answer"));
+        Assert.That(Assert.Throws<WeightsException>(() => LeNetTorchSharp.Inference.Predictor.Load(temp.File("nan.pt")))!.Message, Does.Contain("'fc1.weight' holds 1 NaN"));
+    }
+
 }
 
 /// <summary>The weights entry point and PyTorch files written here: what goes wrong is refused before anything loads.</summary>
