@@ -18,6 +18,9 @@ internal static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         if (Directory.Exists(full)) throw new IOException($"{path}: is a directory; expected a file to write");
+        // Directory.CreateDirectory would say only "already exists" of a file where a folder should be.
+        for (var folder = Path.GetDirectoryName(full); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+            if (File.Exists(folder)) throw new IOException($"{path}: cannot be written: {folder} is a file, not a folder");
         var temp = TemporaryPath(full, ".tmp");
         try
         {
@@ -28,6 +31,11 @@ internal static class AtomicFile
         catch (UnauthorizedAccessException e)
         {
             throw new IOException($"{path}: cannot write: permission denied", e);
+        }
+        catch (IOException e) when (e.GetType().Namespace?.StartsWith("System", StringComparison.Ordinal) == true)
+        {
+            // The system's words (a full disk, a path too long) name no file; this library's own exceptions do.
+            throw new IOException($"{path}: cannot be written ({e.Message})", e);
         }
         finally
         {

@@ -21,8 +21,9 @@ internal static class InputFile
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (Directory.Exists(path)) throw error(path, "is a directory; expected a file");
-        if (!File.Exists(path)) throw error(path, "no such file");
+        // Before File.Exists, which is false for a socket.
         if (SpecialKind(path) is { } kind) throw error(path, $"is {kind}, not a regular file; expected a file");
+        if (!File.Exists(path)) throw error(path, "no such file");
         var length = new FileInfo(path).Length;
         if (length > maxBytes) throw error(path, $"is {Size(length)}; expected at most {Size(maxBytes)}");
         try
@@ -76,18 +77,19 @@ internal static class InputFile
         if (OperatingSystem.IsLinux() && Statx.Value is { } statx)
         {
             var buffer = new byte[256];
-            if (statx(AtFdCwd, path, 0, StatxType, buffer) == 0)
-                return (BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(28)) & 0xF000) switch
-                {
-                    0x8000 => null,
-                    0x1000 => "a FIFO (named pipe)",
-                    0x2000 => "a character device",
-                    0x6000 => "a block device",
-                    0xC000 => "a socket",
-                    _ => "not a regular file",
-                };
+            // Where statx fails (no such file), the caller's own checks say so.
+            if (statx(AtFdCwd, path, 0, StatxType, buffer) != 0) return null;
+            return (BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(28)) & 0xF000) switch
+            {
+                0x8000 or 0x4000 => null,
+                0x1000 => "a FIFO (named pipe)",
+                0x2000 => "a character device",
+                0x6000 => "a block device",
+                0xC000 => "a socket",
+                _ => "not a regular file",
+            };
         }
-        return new FileInfo(path).Length == 0 ? "empty (0 bytes), or a pipe, socket or device" : null;
+        return File.Exists(path) && new FileInfo(path).Length == 0 ? "empty (0 bytes), or a pipe, socket or device" : null;
     }
 
     const int AtFdCwd = -100;

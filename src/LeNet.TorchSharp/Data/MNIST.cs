@@ -19,6 +19,12 @@ public class MNIST : ITensorDataset, IDisposable
     /// <summary>Side of the images as stored in the files.</summary>
     public const int FileImageSize = 28;
 
+    /// <summary>The largest side images are resized to.</summary>
+    public const int MaxImageSize = 1024;
+
+    /// <summary>The most bytes the resized images of a split may take.</summary>
+    const long MaxBytes = 2L << 30;
+
     /// <summary>The images as bytes: uint8, N x 1 x <see cref="ImageSize"/> x <see cref="ImageSize"/> (torchvision's <c>data</c>).</summary>
     public Tensor data { get; }
 
@@ -70,7 +76,8 @@ public class MNIST : ITensorDataset, IDisposable
         int imageSize, Device? device, TextWriter? log, IReadOnlyList<string>? mirrors = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageSize);
+        if (imageSize is < 1 or > MaxImageSize)
+            throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, $"imageSize: expected 1 to {MaxImageSize} (28 keeps MNIST's own size, 32 is LeNet's); found {imageSize}.");
         Resources = resources;
         this.root = root;
         this.train = train;
@@ -86,6 +93,9 @@ public class MNIST : ITensorDataset, IDisposable
         var images = IdxReader.ReadTensor(imageFile, dimensions: 3);
         var labels = IdxReader.Read(labelFile, dimensions: 1);
         Validate(images.shape, imageFile, labels, labelFile, Resources.Classes.Count);
+        if (images.shape[0] * imageSize * imageSize > MaxBytes)
+            throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize,
+                $"imageSize: {images.shape[0]:N0} images of {imageSize}x{imageSize} would take {InputFile.Size(images.shape[0] * imageSize * imageSize)}; expected at most {InputFile.Size(MaxBytes)}.");
 
         var target = device ?? CPU;
         data = ResizeImages(images.unsqueeze(1), imageSize).to(target).MoveToOuterDisposeScope();

@@ -11,18 +11,23 @@ namespace LeNetTorchSharp.Inference;
 /// 28x28 — how MNIST's own digits were prepared.
 /// </summary>
 /// <remarks>
-/// Work and memory are bounded whatever the file: at most <see cref="MaxFileBytes"/> are read and at most
-/// <see cref="MaxPixels"/> decoded, a row at a time, into a grid of at most 1024 pixels on the long side (about 12 MB),
-/// so an 8000x8000 picture costs what a 1024x1024 one does. A phone photo's EXIF orientation is applied, so the digit
-/// is read as a person sees it.
+/// Work and memory are bounded whatever the file: at most <see cref="MaxFileBytes"/> are read; a JPEG of up to
+/// <see cref="MaxPixels"/> is decoded at a reduced scale (libjpeg's 1/2 to 1/8) a row at a time into a grid of at most
+/// 1024 pixels on the long side (12 MB), so an 8000x8000 photo costs what a 1024x1024 one does; formats that Skia
+/// decodes only whole (PNG among them) are read up to <see cref="MaxWholePixels"/> (100 MB of pixels). A phone photo's
+/// EXIF orientation is applied, so the digit is read as a person sees it.
 /// </remarks>
 public static class DigitImage
 {
     /// <summary>The largest image file read: 64 MiB, far above a phone photo.</summary>
     public const long MaxFileBytes = 64L << 20;
 
-    /// <summary>The most pixels decoded: 100 megapixels.</summary>
+    /// <summary>The most pixels a JPEG may have: 100 megapixels, decoded at a reduced scale.</summary>
     public const long MaxPixels = 100_000_000;
+
+    /// <summary>The most pixels a picture decoded whole may have (PNG and the other formats Skia cannot decode by rows):
+    /// 25 megapixels, 100 MB as RGBA.</summary>
+    public const long MaxWholePixels = 25_000_000;
 
     /// <summary>The fewest pixels on a side that can hold a digit.</summary>
     public const int MinSide = 8;
@@ -131,8 +136,10 @@ public static class DigitImage
                     ? $"is truncated or damaged: it starts as a {format} file, but its header cannot be read ({bytes.Length} bytes)"
                     : $"not an image: expected a PNG or JPEG file, found {bytes.Length} bytes of something else");
             var (width, height) = (codec.Info.Width, codec.Info.Height);
-            if (width < 1 || height < 1 || (long)width * height > MaxPixels)
+            if ((long)width * height > MaxPixels)
                 throw new ImageInputException(path, $"is {width}x{height} pixels; expected at most {MaxPixels / 1_000_000} megapixels");
+            if (width < MinSide || height < MinSide)
+                throw new ImageInputException(path, $"is {width}x{height} pixels; expected at least {MinSide}x{MinSide} to hold a digit");
 
             // JPEG decodes natively at 1/2, 1/4 and 1/8 of its size: the smallest that keeps enough pixels.
             var size = new SKSizeI(width, height);
@@ -177,12 +184,12 @@ public static class DigitImage
         }
     }
 
-    /// <summary>The whole image at once, for the few images that cannot be decoded by rows (interlaced PNG): bounded
-    /// to <see cref="MaxWholePixels"/>, since it holds every pixel.</summary>
+    /// <summary>The whole image at once, for the formats Skia cannot decode by rows (PNG, WebP): bounded to
+    /// <see cref="MaxWholePixels"/>, since it holds every pixel.</summary>
     static SKCodecResult DecodeWhole(SKCodec codec, SKImageInfo info, GrayGrid grid, string path)
     {
         if ((long)info.Width * info.Height > MaxWholePixels)
-            throw new ImageInputException(path, $"is {info.Width}x{info.Height} pixels of an interlaced {codec.EncodedFormat}; expected at most {MaxWholePixels / 1_000_000} megapixels for that kind");
+            throw new ImageInputException(path, $"is {info.Width}x{info.Height} pixels; expected at most {MaxWholePixels / 1_000_000} megapixels for a {codec.EncodedFormat} (a JPEG may have {MaxPixels / 1_000_000}, read at a reduced scale)");
         using var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());
         if (result is not SKCodecResult.Success) return result;
@@ -190,8 +197,6 @@ public static class DigitImage
         for (var y = 0; y < info.Height; y++) grid.AddRow(y, bytes.Slice(y * info.RowBytes, info.RowBytes));
         return result;
     }
-
-    const long MaxWholePixels = 16_000_000;
 
     /// <summary>The IEND chunk every complete PNG file ends with: length 0, type, CRC-32.</summary>
     static ReadOnlySpan<byte> PngEnd => [0, 0, 0, 0, (byte)'I', (byte)'E', (byte)'N', (byte)'D', 0xAE, 0x42, 0x60, 0x82];

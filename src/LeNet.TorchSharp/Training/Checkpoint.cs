@@ -35,7 +35,10 @@ public static class Checkpoint
 
     // Sha256: the SHA-256 of every other entry, checked before any entry is parsed, so a damaged file never
     // reaches TorchSharp's optimizer-state reader, which trusts the sizes it reads.
-    sealed record Header(string Format, int Version, int Epochs, long Steps, ModelCard? Card, Dictionary<string, string> Run, Dictionary<string, string> Sha256);
+    // Optimizer: its kind and settings, checked against the trainer a checkpoint is loaded into (absent from checkpoints
+    // written before it was recorded).
+    sealed record Header(string Format, int Version, int Epochs, long Steps, ModelCard? Card, Dictionary<string, string> Run,
+        Dictionary<string, string> Sha256, Dictionary<string, string>? Optimizer = null);
 
     /// <summary>Writes a checkpoint of <paramref name="trainer"/> (and the batch order of <paramref name="loader"/>) to <paramref name="path"/>, atomically.</summary>
     /// <param name="path">The file to write; an existing one is replaced only once the new one is complete.</param>
@@ -72,7 +75,8 @@ public static class Checkpoint
             }),
         };
         var header = new Header(Format, Version, trainer.EpochsCompleted, trainer.StepsTaken, card,
-            new Dictionary<string, string>(run ?? new Dictionary<string, string>()), entries.ToDictionary(e => e.Key, e => Hash(e.Value)));
+            new Dictionary<string, string>(run ?? new Dictionary<string, string>()), entries.ToDictionary(e => e.Key, e => Hash(e.Value)),
+            new Dictionary<string, string>(trainer.OptimizerSetup));
         AtomicFile.Write(path, temp =>
         {
             using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
@@ -123,6 +127,10 @@ public static class Checkpoint
             var optimizer = Verified(zip, header, "optimizer.bin", path);
             var rngBytes = Verified(zip, header, "rng.safetensors", path);
             LoadModel(zip, header, trainer.Model, path);
+            // After the architecture (the more basic difference), before anything of the optimizer is restored.
+            if (header.Optimizer is { } saved && Differences(saved, trainer.OptimizerSetup) is { Count: > 0 } differences)
+                throw new CheckpointException(path, $"the checkpoint's optimizer ({saved.GetValueOrDefault("type")}) was set up otherwise than this trainer's ({trainer.OptimizerSetup["type"]}): " +
+                    $"{string.Join("; ", differences)}; build the trainer's optimizer with the checkpoint's settings");
             trainer.Restore(header.Steps, header.Epochs);
             using (var reader = new BinaryReader(new MemoryStream(optimizer)))
                 Helper(trainer, path).load_state_dict(reader);
@@ -167,6 +175,12 @@ public static class Checkpoint
             throw new CheckpointException(path, e.Problem, e);
         }
     }
+
+    /// <summary>The settings that differ, in words: "momentum 0.9 in the checkpoint, 0 here".</summary>
+    static List<string> Differences(Dictionary<string, string> saved, IReadOnlyDictionary<string, string> mine) =>
+        [.. saved.Keys.Union(mine.Keys).Order(StringComparer.Ordinal)
+            .Where(k => saved.GetValueOrDefault(k) != mine.GetValueOrDefault(k))
+            .Select(k => $"{(k.Contains('.') ? k[(k.IndexOf('.') + 1)..] : k)} {saved.GetValueOrDefault(k) ?? "absent"} in the checkpoint, {mine.GetValueOrDefault(k) ?? "absent"} here")];
 
     static CheckpointInfo Info(Header header) => new(header.Epochs, header.Steps, header.Card, header.Run);
 

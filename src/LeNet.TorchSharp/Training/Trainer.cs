@@ -76,16 +76,43 @@ public sealed class Trainer : IDisposable
     /// <param name="optimizer">Any TorchSharp optimizer over the model's parameters, e.g. <c>optim.SGD(net.parameters(), 0.01)</c>.</param>
     /// <param name="scheduler">Any TorchSharp scheduler of <paramref name="optimizer"/>; see <see cref="SchedulerInterval"/>.</param>
     /// <param name="criterion">The loss of (output, target); default <c>CrossEntropyLoss()</c>.</param>
+    /// <exception cref="ArgumentException">The model has no parameters.</exception>
     public Trainer(Module<Tensor, Tensor> model, optim.Optimizer optimizer, LRScheduler? scheduler = null, Module<Tensor, Tensor, Tensor>? criterion = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
+        if (!model.parameters().Any())
+            throw new ArgumentException($"{model.GetType().Name} has no parameters to train.", nameof(model));
         Model = model;
         Optimizer = optimizer;
         Scheduler = scheduler;
         ownsCriterion = criterion is null;
         Criterion = criterion ?? CrossEntropyLoss();
         Device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        OptimizerSetup = Setup(optimizer, scheduled: scheduler is not null);
+    }
+
+    /// <summary>
+    /// The optimizer's kind and the settings of each parameter group that stay as they were set up: what a checkpoint
+    /// records, so that it is not loaded into a trainer whose optimizer was set up otherwise (a Nesterov run into plain
+    /// SGD). Not the learning rate, which schedules move, nor, where a scheduler is attached, momentum and beta1, which
+    /// OneCycleLR and CyclicLR cycle.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> OptimizerSetup { get; }
+
+    static Dictionary<string, string> Setup(optim.Optimizer optimizer, bool scheduled)
+    {
+        string[] moving = scheduled ? ["momentum", "beta1", "betas"] : [];
+        var settings = new Dictionary<string, string> { ["type"] = optimizer.GetType().Name };
+        var index = 0;
+        foreach (var group in optimizer.ParamGroups.OfType<TorchSharp.Modules.ParamGroup>())
+        {
+            foreach (var field in group.Options.GetType().GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+                if (!moving.Contains(field.Name))
+                    settings[$"{index}.{field.Name}"] = Convert.ToString(field.GetValue(group.Options), CultureInfo.InvariantCulture) ?? "none";
+            index++;
+        }
+        return settings;
     }
 
     /// <summary>Where the model's parameters are (when the trainer was made), so where batches must be.</summary>

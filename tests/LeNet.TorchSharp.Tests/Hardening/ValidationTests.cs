@@ -1,5 +1,7 @@
 using TorchSharp;
 using LeNetTorchSharp.Data;
+using LeNetTorchSharp.Inference;
+using LeNetTorchSharp.Tests.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Training;
@@ -110,5 +112,95 @@ public class ValidationTests
         Assert.That(ParamOf(() => ViewClassify.Save(randn(28, 28), softmax(randn(10), 0), "x.png", ["a", "b"])), Is.EqualTo("classNames"));
         Assert.That(ParamOf(() => Safetensors.Save("x.safetensors", [new("a", zeros(1)), new("a", zeros(1))])), Is.EqualTo("tensors"));
         Assert.That(File.Exists("x.png") || File.Exists("x.safetensors"), Is.False, "nothing is written when the arguments are wrong");
+    }
+
+    [Test]
+    public void A_digit_image_from_bad_pixels_is_refused_naming_them_not_by_libtorch()
+    {
+        Assert.That(ParamOf(() => DigitImage.FromGray([], 0, 0)), Is.EqualTo("gray"));
+        Assert.That(Assert.Throws<ArgumentException>(() => DigitImage.FromGray(new float[12], 3, 3))!.Message, Does.StartWith("expected 3x3 = 9 pixels; received 12."));
+        var pixels = Enumerable.Repeat(255f, 100).ToArray();
+        pixels[42] = float.NaN;
+        Assert.That(Assert.Throws<ArgumentException>(() => DigitImage.FromGray(pixels, 10, 10))!.Message,
+            Does.StartWith("pixel 42 (row 4, column 2) is NaN; expected a number from 0 (black) to 255 (white)."));
+        var scaled = Enumerable.Repeat(0.5f, 100).ToArray();
+        Assert.That(Assert.Throws<ArgumentException>(() => DigitImage.FromGray(scaled, 10, 10))!.Message,
+            Does.StartWith("every pixel is at most 1; expected 0 (black) to 255 (white): multiply the image by 255."));
+    }
+
+    [Test]
+    public void A_predictor_refuses_an_image_of_another_dtype_or_shape_and_work_after_Dispose()
+    {
+        using var temp = new TempFolder();
+        using (var net = new LeNet()) Weights.Save(net, temp.File("w.pt"));
+        var predictor = Predictor.Load(temp.File("w.pt"));
+        var wrong = Assert.Throws<ArgumentException>(() => predictor.Probabilities(rand(1, 28, 28)));
+        Assert.That(wrong!.ParamName, Is.EqualTo("digit"));
+        Assert.That(wrong.Message, Does.StartWith("expected a uint8 MNIST-style digit of shape [1, 28, 28] or [28, 28] (DigitImage.Load makes one); received Float32 [1, 28, 28]."));
+        Assert.That(ParamOf(() => predictor.Probabilities(zeros(3, 28, 28, ScalarType.Byte))), Is.EqualTo("digit"));
+        Assert.That(predictor.Probabilities(zeros(28, 28, ScalarType.Byte)), Has.Length.EqualTo(10));
+        predictor.Dispose();
+        Assert.That(() => predictor.Probabilities(zeros(28, 28, ScalarType.Byte)), Throws.InstanceOf<ObjectDisposedException>());
+    }
+
+    [Test]
+    public void An_image_size_that_would_take_gigabytes_is_refused_before_the_data_is_resized()
+    {
+        using var temp = new TempFolder();
+        IdxFiles.WriteDataset(temp.Path, trainCount: 2100);
+        Assert.That(ParamOf(() => new MNIST(temp.Path, imageSize: 100_000)), Is.EqualTo("imageSize"));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MNIST(temp.Path, imageSize: 1024));
+        Assert.That(error!.Message, Does.StartWith("imageSize: 2,100 images of 1024x1024 would take 2.05 GiB; expected at most 2 GiB."));
+    }
+
+    [Test]
+    public void A_trainer_for_a_model_without_parameters_is_refused()
+    {
+        using var model = nn.Sequential(nn.ReLU());
+        using var other = new Mlp(hidden: [4]);
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(model, optim.SGD(other.parameters(), 0.1)));
+        Assert.That(error!.ParamName, Is.EqualTo("model"));
+        Assert.That(error.Message, Does.StartWith("Sequential has no parameters to train."));
+    }
+
+    [Test]
+    public void A_checkpoint_into_a_path_under_a_file_names_the_file_in_the_way()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("notes"), "a file, not a folder");
+        using var model = new Mlp(hidden: [4]);
+        using var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.1));
+        var path = Path.Combine(temp.File("notes"), "run", "last.ckpt");
+        Assert.That(Assert.Throws<IOException>(() => Checkpoint.Save(path, trainer))!.Message,
+            Is.EqualTo($"{path}: cannot be written: {temp.File("notes")} is a file, not a folder"));
+    }
+
+    [Test]
+    public void The_systems_words_for_a_failed_write_get_the_file_named()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("model.pt");
+        var error = Assert.Throws<IOException>(() => AtomicFile.Write(path, _ => throw new IOException("No space left on device")));
+        Assert.That(error!.Message, Is.EqualTo($"{path}: cannot be written (No space left on device)"));
+        Assert.That(Directory.GetFiles(temp.Path), Is.Empty, "no temporary file is left");
+    }
+
+    [Test]
+    public void A_checkpoint_of_Nesterov_SGD_is_refused_by_a_trainer_of_plain_SGD_naming_what_differs()
+    {
+        using var temp = new TempFolder();
+        using var images = randn(16, 4);
+        using var labels = randint(0, 3, [16]);
+        using (var model = nn.Sequential(nn.Linear(4, 3)))
+        using (var trainer = new Trainer(model, optim.SGD(model.parameters(), 0.1, momentum: 0.9, nesterov: true)))
+        {
+            trainer.Step(images, labels).Dispose();
+            Checkpoint.Save(temp.File("nesterov.ckpt"), trainer);
+        }
+        using var plain = nn.Sequential(nn.Linear(4, 3));
+        using var plainTrainer = new Trainer(plain, optim.SGD(plain.parameters(), 0.1));
+        Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Load(temp.File("nesterov.ckpt"), plainTrainer))!.Message, Is.EqualTo(
+            $"{temp.File("nesterov.ckpt")}: the checkpoint's optimizer (SGD) was set up otherwise than this trainer's (SGD): " +
+            "momentum 0.9 in the checkpoint, 0 here; nesterov True in the checkpoint, False here; build the trainer's optimizer with the checkpoint's settings"));
     }
 }
