@@ -42,12 +42,13 @@ public static class Cli
         var normalize = Choice("--normalize", "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5) [default: the recipe's]", ["mnist", "tutorial"], null);
         var seed = new Option<long?>("--seed") { Description = $"seeds weights and batch order; a CPU run with a seed repeats exactly [default: {defaults.Seed}]" };
         var device = Choice<DeviceChoice>("--device", "where to train (cuda needs the CUDA build: dotnet build -p:TorchBackend=cuda)", runDefaults.Device);
-        var data = new Option<string?>("--data") { Description = "folder with the IDX files [default: data/mnist or data/fashion-mnist]" };
+        var data = PathOption("--data", "folder with the IDX files [default: data/mnist or data/fashion-mnist]");
         var noDownload = new Option<bool>("--no-download") { Description = "fail instead of downloading missing files" };
-        var output = new Option<string?>("--out") { Description = "run folder for metrics, checkpoints, weights and figures; must be empty unless resuming there [default: runs/<dataset>-<model>-<time>]" };
+        var output = PathOption("--out", "run folder for metrics, checkpoints, weights and figures; must be empty unless resuming there [default: runs/<dataset>-<model>-<time>]");
         var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an earlier run's files (they are replaced)" };
-        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint (last.ckpt or best.ckpt) with its recipe; --epochs is the new total" };
-        var save = new Option<string?>("--save") { Description = "also save the final weights to this path: .safetensors (with the model card) or PyTorch's .pt / .pth" };
+        var resume = PathOption("--resume", "continue from a checkpoint (last.ckpt or best.ckpt) with its recipe; --epochs is the new total");
+        var allowOtherData = new Option<bool>("--allow-other-data") { Description = "resume on data files other than those the checkpoint was trained on" };
+        var save = PathOption("--save", "also save the final weights to this path: .safetensors (with the model card) or PyTorch's .pt / .pth");
         var noPlots = new Option<bool>("--no-plots") { Description = "skip the figures and the confusion matrix" };
         var quiet = new Option<bool>("--quiet", "--no-progress") { Description = "no live progress bar (it is off anyway when output is not a terminal)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "train one batch and evaluate briefly, to check the set-up; writes nothing" };
@@ -55,17 +56,22 @@ public static class Cli
         var root = new RootCommand("Train LeNet or an MLP on MNIST or Fashion-MNIST with TorchSharp.")
         {
             model, dataset, recipe, epochs, batchSize, lr, optimizer, momentum, nesterov, weightDecay, schedule, gamma, stepSize, normalize,
-            seed, device, data, noDownload, output, force, resume, save, noPlots, quiet, dryRun,
+            seed, device, data, noDownload, output, force, resume, allowOtherData, save, noPlots, quiet, dryRun,
         };
 
-        var predictModel = new Option<string>("--model") { Description = "the weights: a run's model.safetensors or checkpoint (.ckpt), any safetensors, or a PyTorch state_dict (.pt, .pth)", Required = true };
+        var predictModel = PathOption("--model", "the weights: a run's model.safetensors or checkpoint (.ckpt), any safetensors, or a PyTorch state_dict (.pt, .pth)", required: true);
         var arch = Choice<ModelKind>("--arch", "the network, for weights without a model card [default: told from the weights' keys and shapes]", null);
         var predictNormalize = Choice("--normalize", "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5), for weights without a model card [default: mnist]", ["mnist", "tutorial"], null);
-        var image = new Option<string>("--image") { Description = "the picture to classify (PNG or JPEG, any size and colour)", Required = true };
-        var figure = new Option<string?>("--figure") { Description = "also draw the view_classify figure to this PNG" };
+        var image = PathOption("--image", "the picture to classify (PNG or JPEG, any size and colour)", required: true);
+        var figure = PathOption("--figure", "also draw the view_classify figure to this PNG");
         var top = new Option<int>("--top") { Description = "how many classes to list", DefaultValueFactory = _ => 3 };
         var predict = new Command("predict", "Classify an image with a trained model.") { predictModel, image, arch, predictNormalize, figure, top };
         root.Subcommands.Add(predict);
+
+        var figuresRun = PathOption("--run", "the run folder (it holds last.ckpt, metrics.jsonl and model.safetensors)", required: true);
+        var figuresData = PathOption("--data", "folder with the IDX files [default: the dataset's folder]");
+        var figures = new Command("figures", "Draw a finished run's figures again (curves, confusion matrix, confident mistakes).") { figuresRun, figuresData, noDownload };
+        root.Subcommands.Add(figures);
 
         root.SetAction(parsed =>
         {
@@ -119,6 +125,7 @@ public static class Cli
                 RunFolder = parsed.GetValue(output),
                 Force = parsed.GetValue(force),
                 Resume = parsed.GetValue(resume),
+                AllowOtherData = parsed.GetValue(allowOtherData),
                 SavePath = parsed.GetValue(save),
                 Plots = !parsed.GetValue(noPlots),
                 DryRun = parsed.GetValue(dryRun),
@@ -142,6 +149,9 @@ public static class Cli
             Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, kind, normalization, parsed.GetValue(figure), parsed.GetValue(top), stdout);
         }));
 
+        figures.SetAction(parsed => Guarded(stderr, () =>
+            TrainingJob.DrawFigures(parsed.GetValue(figuresRun)!, parsed.GetValue(figuresData), !parsed.GetValue(noDownload), stdout)));
+
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -163,6 +173,18 @@ public static class Cli
             var value = result.GetValueOrDefault<string>();
             if (value is not null && !values.Contains(value, StringComparer.OrdinalIgnoreCase))
                 result.AddError($"{name}: expected one of {string.Join(", ", values)}; found '{value}'.");
+        });
+        return option;
+    }
+
+    /// <summary>A flag taking a path, refusing an empty one in one line that names the flag (the parser's own words name none).</summary>
+    static Option<string?> PathOption(string name, string description, bool required = false)
+    {
+        var option = new Option<string?>(name) { Description = description, Required = required };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && string.IsNullOrWhiteSpace(value))
+                result.AddError($"{name}: expected a path; found an empty string.");
         });
         return option;
     }
@@ -256,6 +278,27 @@ public static class Cli
             TrainingJob.Run(recipe, options, stdout);
             return;
         }
+        // The live bar hides the cursor; Ctrl-C ends the process without Spectre's own restore, so restore it here.
+        // Straight to the stream: Console.Out's lock may be held by the renderer the signal interrupted.
+        ConsoleCancelEventHandler showCursor = (_, _) =>
+        {
+            using var terminal = Console.OpenStandardOutput();
+            terminal.Write("\u001b[?25h"u8);
+            terminal.Flush();
+        };
+        Console.CancelKeyPress += showCursor;
+        try
+        {
+            Progress(recipe, options);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= showCursor;
+        }
+    }
+
+    static void Progress(Recipe recipe, RunOptions options)
+    {
         AnsiConsole.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -279,6 +322,8 @@ public static class Cli
         if (top < 1) throw new ArgumentException($"--top: expected at least 1; found {top}.");
         // Checked before any work, so that a bad --figure does not come out only at the end.
         if (figurePath is not null && Directory.Exists(figurePath)) throw new ArgumentException($"--figure {figurePath}: is a directory; expected a PNG file to write.");
+        if (figurePath is not null && Path.GetFullPath(figurePath) == Path.GetFullPath(imagePath))
+            throw new ArgumentException($"--figure {figurePath}: is the --image itself; expected another file (the figure would overwrite your picture).");
         if (figurePath is not null) TrainingJob.Writable("--figure", Path.GetDirectoryName(Path.GetFullPath(figurePath))!);
         Predictor predictor;
         try
@@ -300,6 +345,7 @@ public static class Cli
             ? $"{Path.GetFileName(imagePath)}: {card.Model} trained on {card.Dataset}"
             : string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(imagePath)}: {card.Model} (no model card in {Path.GetFileName(modelPath)}: {card.Classes.Count} classes, normalization mean {card.Mean}, std {card.Std})"));
+        if (predictor.KeyMapping is { } mapping) stdout.WriteLine($"  ({mapping})");
         foreach (var (name, label, probability) in prediction.Ranked.Take(top))
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-12} {probability * 100,6:F2}%"));
         if (figurePath is not null)

@@ -20,12 +20,14 @@ public sealed class MetricsLog(string path)
     /// <summary>The log file.</summary>
     public string Path { get; } = path;
 
-    /// <summary>Appends one epoch.</summary>
+    /// <summary>Appends one epoch as one write of one whole line, flushed to the disk: a line is in the file whole or
+    /// not at all, whatever else writes to it.</summary>
     public void Append(EpochMetrics metrics)
     {
-        using var file = new FileStream(Path, FileMode.Append, FileAccess.Write);
-        using var writer = new StreamWriter(file);
-        writer.WriteLine(JsonSerializer.Serialize(metrics));
+        var line = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(metrics) + "\n");
+        using var file = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1);
+        file.Write(line);
+        file.Flush(flushToDisk: true);
     }
 
     /// <summary>Replaces the file with exactly <paramref name="epochs"/>, atomically.</summary>

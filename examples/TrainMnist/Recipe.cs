@@ -119,6 +119,10 @@ public sealed record Recipe
         if (!double.IsFinite(LearningRate) || LearningRate < 0) throw new ArgumentException($"--lr: expected a finite number ≥ 0; found {Format(LearningRate)}.");
         if (!double.IsFinite(Momentum) || Momentum < 0) throw new ArgumentException($"--momentum: expected a finite number ≥ 0; found {Format(Momentum)}.");
         if (!double.IsFinite(WeightDecay) || WeightDecay < 0) throw new ArgumentException($"--weight-decay: expected a finite number ≥ 0; found {Format(WeightDecay)}.");
+        // libtorch applies these to float32 weights: a larger value has no float32 to become.
+        foreach (var (flag, value) in new[] { ("--lr", LearningRate), ("--momentum", Momentum), ("--weight-decay", WeightDecay), ("--gamma", Gamma) })
+            if (Math.Abs(value) > float.MaxValue)
+                throw new ArgumentException($"{flag}: expected a number a float32 can hold (at most {float.MaxValue.ToString("G3", CultureInfo.InvariantCulture)}); found {Format(value)}.");
         if (Nesterov && (Optimizer != OptimizerKind.Sgd || Momentum <= 0))
             throw new ArgumentException($"--nesterov true: expected --optimizer sgd with --momentum above 0; found --optimizer {Optimizer.ToString().ToLowerInvariant()} with --momentum {Format(Momentum)}.");
         if (StepSize <= 0) throw new ArgumentException($"--step-size: expected a positive number of epochs; found {StepSize}.");

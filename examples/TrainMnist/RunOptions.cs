@@ -6,6 +6,9 @@ public sealed record RunOptions
     /// <summary>Total epochs of the run (after a resume, the epochs already done count).</summary>
     public int Epochs { get; init; } = 5;
 
+    /// <summary>The most epochs a run may have: far beyond any use, and far from the step counts a schedule can hold.</summary>
+    public const int MaxEpochs = 10_000;
+
     /// <summary>Where to train.</summary>
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
@@ -24,6 +27,9 @@ public sealed record RunOptions
 
     /// <summary>A checkpoint to continue from.</summary>
     public string? Resume { get; init; }
+
+    /// <summary>Resume on data other than the checkpoint's (its recorded fingerprint differs); refused otherwise.</summary>
+    public bool AllowOtherData { get; init; }
 
     /// <summary>Also save the final weights here.</summary>
     public string? SavePath { get; init; }

@@ -38,6 +38,9 @@ public static class TrainingJob
     /// <summary>The run description's entry for the best test accuracy so far (best.ckpt's policy).</summary>
     const string BestAccuracyKey = "best-accuracy";
 
+    /// <summary>The run description's entries for the fingerprints of the data the run trains and tests on.</summary>
+    const string TrainDataKey = "train-data", TestDataKey = "test-data";
+
     /// <summary>Runs a training job, writing set-up lines and one line per epoch to <paramref name="output"/>.</summary>
     /// <param name="recipe">What to train and how; when resuming, the checkpoint's own recipe.</param>
     /// <param name="options">Where and how long, and what to write.</param>
@@ -53,6 +56,7 @@ public static class TrainingJob
         ArgumentNullException.ThrowIfNull(output);
         var clock = Stopwatch.StartNew();
         var (resumed, folder) = Preflight(recipe, options);
+        using var runLock = folder is null ? null : TakeFolder(folder, resumed, options);
         var device = options.Device.Select();
         output.WriteLine($"Device: {DeviceChoices.Describe(device)} ({options.Device.ToString().ToLowerInvariant()})" +
             (NativeHeap.Retaining ? "; freed memory kept for the next step (NativeHeap)" : ""));
@@ -66,6 +70,10 @@ public static class TrainingJob
             throw new ArgumentException($"--batch-size: expected at most the training set's {train.Count:N0} images; found {recipe.BatchSize:N0}.");
         using var test = recipe.Dataset.Load(root, train: false, options.Download, recipe.Normalization, size, device, output);
         output.WriteLine($"Data: {recipe.Dataset.DisplayName()}, {train.Count:N0} training and {test.Count:N0} test images from {Path.GetFullPath(root)}, {size}x{size}, {recipe.Normalization}");
+        if (resumed is not null) SameData(resumed, train, test, options);
+        var batches = (train.Count + recipe.BatchSize - 1) / recipe.BatchSize;
+        if ((long)options.Epochs * batches > int.MaxValue)
+            throw new ArgumentException($"--epochs: {options.Epochs:N0} epochs of {batches:N0} batches are more steps than a schedule counts ({int.MaxValue:N0}); expected fewer.");
 
         var card = recipe.Card(train.classes);
         using var model = recipe.Model.Create(train.classes.Count);
@@ -84,7 +92,6 @@ public static class TrainingJob
             return DryRun(trainer, loader, test, device, clock, output);
 
         folder ??= DefaultRunFolder(recipe);
-        Directory.CreateDirectory(folder);
         AtomicFile.RemoveAbandoned(folder);
         if (options.Force && resumed is null)
             foreach (var file in RunFiles) File.Delete(Path.Combine(folder, file));
@@ -121,7 +128,12 @@ public static class TrainingJob
 
             var improved = evaluation.Accuracy > best;
             best = Math.Max(best, evaluation.Accuracy);
-            var run = new Dictionary<string, string>(recipe.ToRun()) { [BestAccuracyKey] = best.ToString("R", CultureInfo.InvariantCulture) };
+            var run = new Dictionary<string, string>(recipe.ToRun())
+            {
+                [BestAccuracyKey] = best.ToString("R", CultureInfo.InvariantCulture),
+                [TrainDataKey] = train.Fingerprint,
+                [TestDataKey] = test.Fingerprint,
+            };
             Checkpoint.Save(lastCheckpoint, trainer, loader, card, run);
             if (improved) AtomicFile.Write(bestCheckpoint, temp => File.Copy(lastCheckpoint, temp));
         }, progress => onProgress?.Invoke(trainer.EpochsCompleted + 1, progress));
@@ -143,7 +155,7 @@ public static class TrainingJob
         return new TrainingReport(history, final, device.ToString(), folder, clock.Elapsed);
     }
 
-    /// <summary>The files a run writes into its folder: what a new run there would replace.</summary>
+    /// <summary>The files a run writes into its folder: what a new run there would replace (not its lock).</summary>
     static readonly string[] RunFiles =
         [MetricsFile, "last.ckpt", "best.ckpt", "model.safetensors", "loss.png", "accuracy.png", "confusion.png", "confusion.txt", "wrong.png"];
 
@@ -151,16 +163,20 @@ public static class TrainingJob
 
     /// <summary>
     /// Every check that needs no data, before any is loaded and anything is written: the recipe, the epochs, the
-    /// checkpoint to resume, the run folder and where weights go.
+    /// checkpoint to resume, the data folder, the run folder and where weights go.
     /// </summary>
-    /// <returns>The checkpoint to resume (or null) and the run folder (null: the default, a new folder).</returns>
+    /// <returns>The checkpoint to resume (or null) and the run folder (null for a dry run, which writes none).</returns>
     static (CheckpointInfo? Resumed, string? Folder) Preflight(Recipe recipe, RunOptions options)
     {
         recipe.Check();
-        if (options.Epochs <= 0) throw new ArgumentException($"--epochs: expected a positive number of epochs; found {options.Epochs}.");
+        if (options.Epochs is <= 0 or > RunOptions.MaxEpochs)
+            throw new ArgumentException($"--epochs: expected 1 to {RunOptions.MaxEpochs:N0} epochs; found {options.Epochs:N0}.");
         var resumed = options.Resume is { } resume ? Checkpoint.Read(resume) : null;
         if (resumed is not null && options.Epochs <= resumed.Epochs)
-            throw new CheckpointException(options.Resume!, $"the checkpoint has already trained {resumed.Epochs} epochs; pass --epochs greater than {resumed.Epochs} to continue");
+            throw new CheckpointException(options.Resume!, $"the checkpoint has already trained {resumed.Epochs} epochs; pass --epochs greater than {resumed.Epochs} to continue " +
+                "(its figures can be drawn again with the figures command)");
+        if (options.DataRoot is { } data && File.Exists(data))
+            throw new ArgumentException($"--data {data}: is a file; expected the folder of the dataset's IDX files.");
 
         if (options.DryRun) return (resumed, null);
 
@@ -174,16 +190,44 @@ public static class TrainingJob
         }
 
         var resumeFolder = resumed is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.Resume!))!;
-        var folder = options.RunFolder ?? resumeFolder;
-        if (folder is null) return (resumed, null);
+        var folder = options.RunFolder ?? resumeFolder ?? DefaultRunFolder(recipe);
         if (File.Exists(folder)) throw new ArgumentException($"--out {folder}: is a file; expected a run folder.");
-        var resumingHere = resumeFolder is not null && Path.GetFullPath(folder) == resumeFolder;
-        if (!resumingHere && !options.Force && Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-            throw new ArgumentException(
-                $"--out {folder}: expected an empty run folder, found {Directory.EnumerateFileSystemEntries(folder).Count()} entries " +
-                "(an earlier run?); resume it with --resume, choose another folder, or pass --force to replace its run files.");
         Writable("--out", folder);
         return (resumed, folder);
+    }
+
+    /// <summary>
+    /// Takes the run folder's lock, then checks that the folder holds no other run (unless resuming there, or
+    /// <c>--force</c>): under the lock, so that two runs started at once cannot both find it empty.
+    /// </summary>
+    static RunLock TakeFolder(string folder, CheckpointInfo? resumed, RunOptions options)
+    {
+        var resumeFolder = resumed is null ? null : Path.GetDirectoryName(Path.GetFullPath(options.Resume!))!;
+        var name = options.RunFolder is not null ? $"--out {folder}" : resumeFolder is not null ? $"the run folder of --resume, {folder}" : $"the run folder {folder}";
+        var runLock = RunLock.Take(folder, name);
+        var others = Directory.EnumerateFileSystemEntries(folder).Where(e => Path.GetFileName(e) != RunLock.FileName).ToList();
+        var resumingHere = resumeFolder is not null && Path.GetFullPath(folder) == resumeFolder;
+        if (!resumingHere && !options.Force && others.Count > 0)
+        {
+            runLock.Dispose();
+            throw new ArgumentException(
+                $"--out {folder}: expected an empty run folder, found {others.Count} entries " +
+                "(an earlier run?); resume it with --resume, choose another folder, or pass --force to replace its run files.");
+        }
+        return runLock;
+    }
+
+    /// <summary>Refuses to resume on other data than the checkpoint's, unless <c>--allow-other-data</c> says to.</summary>
+    static void SameData(CheckpointInfo resumed, MNIST train, MNIST test, RunOptions options)
+    {
+        foreach (var (key, split, data) in new[] { (TrainDataKey, "training", train), (TestDataKey, "test", test) })
+        {
+            // Checkpoints written before the fingerprints were recorded cannot be checked.
+            if (!resumed.Run.TryGetValue(key, out var recorded) || recorded == data.Fingerprint || options.AllowOtherData) continue;
+            throw new CheckpointException(options.Resume!,
+                $"the checkpoint was trained on other data: its {split} set's SHA-256 is {recorded[..12]}…, the files in {Path.GetFullPath(data.root)} give {data.Fingerprint[..12]}…; " +
+                "resume with the --data it was trained on, or pass --allow-other-data to continue on these files");
+        }
     }
 
     /// <summary><see cref="AtomicFile.CheckWritable"/>, its message naming the flag.</summary>
@@ -211,6 +255,41 @@ public static class TrainingJob
 
     static string DefaultRunFolder(Recipe recipe) =>
         Path.Combine("runs", $"{recipe.Dataset.ToString().ToLowerInvariant()}-{recipe.Model.ToString().ToLowerInvariant()}-{DateTime.Now:yyyyMMdd-HHmmss}");
+
+    /// <summary>
+    /// Draws a finished (or interrupted) run's figures again, from its folder: the recipe and weights of its checkpoint
+    /// (or its final weights, where written), its metrics, and the test set it was evaluated on.
+    /// </summary>
+    /// <param name="folder">The run folder.</param>
+    /// <param name="dataRoot">The dataset's folder; null for the recipe's dataset's default.</param>
+    /// <param name="download">Download missing dataset files.</param>
+    /// <param name="output">Where the report lines go.</param>
+    /// <exception cref="CheckpointException">The folder holds no readable last.ckpt.</exception>
+    public static void DrawFigures(string folder, string? dataRoot, bool download, TextWriter output)
+    {
+        if (!Directory.Exists(folder)) throw new ArgumentException($"--run {folder}: no such folder; expected a run folder.");
+        var checkpoint = Path.Combine(folder, "last.ckpt");
+        var info = Checkpoint.Read(checkpoint);
+        Recipe recipe;
+        try
+        {
+            recipe = Recipe.FromRun(info.Run);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException(checkpoint, e.Message, e);
+        }
+        using var runLock = RunLock.Take(folder, $"--run {folder}");
+        var root = dataRoot ?? recipe.Dataset.DefaultRoot();
+        using var test = recipe.Dataset.Load(root, train: false, download, recipe.Normalization, recipe.Model.ImageSize(), CPU, output);
+        using var model = recipe.Model.Create(test.classes.Count);
+        var weights = Path.Combine(folder, "model.safetensors");
+        if (File.Exists(weights)) Weights.Load(model, weights);
+        else Checkpoint.LoadWeights(checkpoint, model);
+        using var testLoader = new TensorDataLoader(test, EvaluationBatchSize);
+        var history = new MetricsLog(Path.Combine(folder, MetricsFile)).Read();
+        Figures(model, test, testLoader, history, folder, recipe, output);
+    }
 
     /// <summary>Curves, the confusion matrix (text and figure), per-class accuracy and the confident mistakes.</summary>
     static void Figures(nn.Module<Tensor, Tensor> model, MNIST test, TensorDataLoader testLoader, IReadOnlyList<EpochMetrics> history,

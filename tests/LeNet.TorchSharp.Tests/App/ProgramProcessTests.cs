@@ -75,4 +75,37 @@ public class ProgramProcessTests
         Assert.That(errors, Has.Some.EqualTo($"  off ({TorchNative.DisableSwitch} or {TorchNative.DisableVariable} is set; unset it to let the library load a patched copy)"));
         Assert.That(errors, Has.None.Contains("   at "), "no stack trace");
     }
+
+    [Test]
+    [Platform(Include = "Linux")]
+    public void Ctrl_C_during_the_live_progress_bar_gives_the_terminal_its_cursor_back()
+    {
+        if (!File.Exists("/usr/bin/script") || !File.Exists("/usr/bin/pgrep")) Assert.Ignore("needs script(1) and pgrep(1) (util-linux, procps) for a terminal");
+        using var run = new TempFolder();
+        var typescript = run.File("typescript");
+        var dll = Path.Combine(AppContext.BaseDirectory, "TrainMnist.dll");
+        // script(1) gives the program a terminal, so it draws the live bar (which hides the cursor).
+        var command = $"dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
+        using var terminal = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("script", ["-qfc", command, typescript])
+        {
+            RedirectStandardOutput = true, RedirectStandardInput = true,
+        })!;
+        int? program = null;
+        var until = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < until && (program is null || !File.ReadAllText(typescript).Contains("epoch 1")))
+        {
+            Thread.Sleep(200);
+            using var pgrep = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("pgrep", ["-P", terminal.Id.ToString()]) { RedirectStandardOutput = true })!;
+            program = int.TryParse(pgrep.StandardOutput.ReadToEnd().Split('\n')[0], out var id) ? id : null;
+            pgrep.WaitForExit();
+        }
+        Assert.That(program, Is.Not.Null, "the program did not start its live progress bar");
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", program.ToString()!])) kill.WaitForExit();
+        Assert.That(terminal.WaitForExit(60_000), Is.True, "the program did not end on Ctrl-C");
+        var bytes = File.ReadAllBytes(typescript);
+        var hidden = bytes.AsSpan().LastIndexOf("\u001b[?25l"u8);
+        var shown = bytes.AsSpan().LastIndexOf("\u001b[?25h"u8);
+        Assert.That(hidden, Is.GreaterThanOrEqualTo(0), "the live bar hid the cursor");
+        Assert.That(shown, Is.GreaterThan(hidden), "the cursor was shown again after it was last hidden");
+    }
 }

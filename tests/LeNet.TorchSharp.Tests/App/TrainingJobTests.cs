@@ -78,7 +78,7 @@ public class TrainingJobTests
         TrainingJob.Run(Mlp, Options(run.Path, 2), TextWriter.Null);
         var error = Assert.Throws<CheckpointException>(() =>
             TrainingJob.Run(Mlp, Options(run.Path, 2) with { Resume = Path.Combine(run.Path, "last.ckpt") }, TextWriter.Null));
-        Assert.That(error!.Message, Does.EndWith("the checkpoint has already trained 2 epochs; pass --epochs greater than 2 to continue"));
+        Assert.That(error!.Message, Does.EndWith("the checkpoint has already trained 2 epochs; pass --epochs greater than 2 to continue (its figures can be drawn again with the figures command)"));
     }
 
     [Test]

@@ -43,7 +43,7 @@ public class CrashSafetyTests
         {
             // Without a checkpoint yet, the folder may hold what a killed first run left: start over there.
             var resume = File.Exists(checkpoint) ? $"--resume \"{checkpoint}\" " : "--force ";
-            using var process = Start($"{resume}--epochs 100000 {common}");
+            using var process = Start($"{resume}--epochs 10000 {common}");
             Thread.Sleep(random.Next(2500, 5000));
             Assert.That(process.HasExited, Is.False, "the run ended before it was killed");
             process.Kill(entireProcessTree: true);
