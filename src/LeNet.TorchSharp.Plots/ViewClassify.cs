@@ -25,7 +25,8 @@ public static class ViewClassify
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(probabilities);
         var (rows, cols, gray) = ImagePng.ToGrayBytes(AsImage(image));
-        var p = probabilities.detach().cpu().to(ScalarType.Float64).flatten().data<double>().ToArray();
+        double[] p;
+        using (NewDisposeScope()) p = probabilities.detach().cpu().to(ScalarType.Float64).flatten().data<double>().ToArray();
         var names = classNames ?? Enumerable.Range(0, p.Length).Select(i => i.ToString()).ToArray();
         if (names.Count != p.Length)
             throw new ArgumentException($"{p.Length} probabilities but {names.Count} class names.", nameof(classNames));

@@ -53,7 +53,9 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor Input, Tensor
             throw new ArgumentException($"seed {seed} orders the samples only when shuffling; pass shuffle: true, or leave the seed out.", nameof(seed));
         this.dataset = dataset;
         (batch_size, this.shuffle, this.drop_last, this.disposeBatch) = (batchSize, shuffle, drop_last, disposeBatch);
-        if (shuffle) generator = new Generator((ulong)(seed ?? randint(long.MaxValue, [1]).item<long>()), CPU);
+        if (!shuffle) return;
+        using var drawn = seed is null ? randint(long.MaxValue, [1]) : null;
+        generator = new Generator((ulong)(seed ?? drawn!.item<long>()), CPU);
     }
 
     /// <summary>Batches over <paramref name="inputs"/> (N x …) and <paramref name="targets"/> (N x …), which must share a

@@ -36,17 +36,21 @@ internal static class StateDict
                 throw new WeightsException(path, $"parameter '{name}': expected shape {Shape(target.shape)} for {type}, found {Shape(source.shape)} (weights of another architecture?)");
             if (source.dtype != target.dtype)
                 throw new WeightsException(path, $"parameter '{name}': expected dtype {target.dtype} for {type}, found {source.dtype}");
-            if (source.is_floating_point())
-            {
-                using var notFinite = isfinite(source).logical_not_().sum();
-                if (notFinite.item<long>() is var bad and > 0)
-                    throw new WeightsException(path, $"parameter '{name}' holds {bad} NaN or infinite values of {source.numel()}: weights from a run that diverged cannot give an answer");
-            }
+            if (source.is_floating_point() && NotFinite(source) is var bad and > 0)
+                throw new WeightsException(path, $"parameter '{name}' holds {bad} NaN or infinite values of {source.numel()}: weights from a run that diverged cannot give an answer");
         }
         using (no_grad())
             foreach (var (name, target) in state)
                 target.copy_(given[name]);
         return note;
+    }
+
+    /// <summary>How many elements of <paramref name="tensor"/> are NaN or infinite.</summary>
+    static long NotFinite(Tensor tensor)
+    {
+        // Every temporary in the scope: one left to the finalizer can be freed while libtorch still reads it.
+        using var scope = NewDisposeScope();
+        return isfinite(tensor).logical_not_().sum().item<long>();
     }
 
     /// <summary>Whether <paramref name="tensors"/> are <paramref name="module"/>'s parameters, by name or by order (as

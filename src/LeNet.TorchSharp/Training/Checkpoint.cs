@@ -69,6 +69,7 @@ public static class Checkpoint
             }),
             ["rng.safetensors"] = Bytes(stream =>
             {
+                using var scope = NewDisposeScope();
                 var rng = new Dictionary<string, Tensor> { ["torch"] = random.get_rng_state() };
                 if (loader?.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
                 Safetensors.Save(stream, rng);

@@ -20,8 +20,13 @@ public sealed class ConfusionMatrix
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(classes);
-        var truth = labels.cpu().to(ScalarType.Int64).data<long>().ToArray();
-        var predicted = predictions.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        long[] truth, predicted;
+        // Temporaries in a scope: one left to the finalizer can be freed while its data is still being read.
+        using (NewDisposeScope())
+        {
+            truth = labels.cpu().to(ScalarType.Int64).data<long>().ToArray();
+            predicted = predictions.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        }
         if (truth.Length != predicted.Length)
             throw new ArgumentException($"{truth.Length} labels but {predicted.Length} predictions.", nameof(predictions));
         Classes = classes;
