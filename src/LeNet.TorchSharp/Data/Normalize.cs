@@ -42,7 +42,10 @@ public sealed class Normalize : torchvision.ITransform
         ArgumentNullException.ThrowIfNull(images);
         if (!images.is_floating_point())
             throw new ArgumentException($"Normalize expects floating-point images; received {images.dtype}.", nameof(images));
-        return images.sub(Mean).div_(Std);
+        // Scalars disposed here rather than implicit conversions left to the finalizer (see Trainer.TrainEpoch).
+        using var mean = Mean.ToScalar();
+        using var std = Std.ToScalar();
+        return images.sub(mean).div_(std);
     }
 
     /// <inheritdoc/>

@@ -203,8 +203,11 @@ public sealed class Trainer : IDisposable
         foreach (var (input, target) in batches)
         {
             var size = input.shape.Length > 0 ? input.shape[0] : 0;
+            // The weight as a Scalar disposed here: an implicit conversion's Scalar is left to the finalizer, which a
+            // collection started by another thread can run while libtorch is still reading it (TorchSharp PR #1434).
             using (NewDisposeScope())
-                lossSum.add_(Step(input, target), alpha: size);
+            using (var weight = size.ToScalar())
+                lossSum.add_(Step(input, target), alpha: weight);
             done++;
             samples += size;
             if (done % LogEvery == 0) Report();
@@ -239,7 +242,8 @@ public sealed class Trainer : IDisposable
                 using var scope = NewDisposeScope();
                 var logits = Model.call(input);
                 CheckTarget(logits, target, classIndices: true);
-                lossSum.add_(Criterion.call(logits, target), alpha: input.shape[0]);
+                using var weight = input.shape[0].ToScalar();
+                lossSum.add_(Criterion.call(logits, target), alpha: weight);
                 correct.add_(logits.argmax(1).eq(target).sum());
                 samples += input.shape[0];
             }
