@@ -11,9 +11,10 @@ version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.
 torchsharp="$(sed -n 's/.*"TorchSharp" Version="\([^"]*\)".*/\1/p' "$repo/Directory.Packages.props")"
 backend="$(sed -n 's/.*"libtorch-cpu-linux-x64" Version="\([^"]*\)".*/\1/p' "$repo/Directory.Packages.props")"
 
-dotnet pack "$repo/src/LeNet.TorchSharp" -c Release -o "$feed" >/dev/null
+# Every package under src/ (LeNet.TorchSharp depends on LeNet.TorchSharp.Digits).
+dotnet pack "$repo/LeNet.TorchSharp.sln" -c Release -o "$feed" >/dev/null
 # A package of this version restored before (an earlier run) would be taken from NuGet's cache instead.
-rm -rf "$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')/lenet.torchsharp"
+rm -rf "$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')"/lenet.torchsharp*
 
 app="$(mktemp -d)/App"
 dotnet new console -o "$app" >/dev/null

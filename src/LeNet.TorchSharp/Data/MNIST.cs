@@ -111,7 +111,7 @@ public class MNIST : ITensorDataset, IDisposable
         var labelFile = Locate(root, train ? Resources.TrainLabels : Resources.TestLabels, Resources);
         using var scope = NewDisposeScope();
         var images = IdxReader.ReadTensor(imageFile, dimensions: 3);
-        var labels = IdxReader.Read(labelFile, dimensions: 1);
+        var labels = IdxFile.Read(labelFile, dimensions: 1);
         Validate(images.shape, imageFile, labels, labelFile, Resources.Classes.Count);
         if (images.shape[0] * imageSize * imageSize > MaxBytes)
             throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize,
@@ -150,7 +150,7 @@ public class MNIST : ITensorDataset, IDisposable
             raw);
     }
 
-    static void Validate(long[] images, string imageFile, IdxArray labels, string labelFile, int classes)
+    static void Validate(long[] images, string imageFile, IdxFile labels, string labelFile, int classes)
     {
         if (images[1] != FileImageSize || images[2] != FileImageSize)
             throw new DatasetException(imageFile, $"expected {FileImageSize}x{FileImageSize} images, found {images[1]}x{images[2]}");

@@ -14,10 +14,5 @@ public static class ModelKinds
     };
 
     /// <summary>The side of the square images the network takes: 32 for LeNet (MNIST's 28 resized), 28 for the MLP.</summary>
-    public static int ImageSize(this ModelKind kind) => kind switch
-    {
-        ModelKind.LeNet => 32,
-        ModelKind.Mlp => 28,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind."),
-    };
+    public static int ImageSize(this ModelKind kind) => Serialization.ModelCard.ImageSize(kind);
 }

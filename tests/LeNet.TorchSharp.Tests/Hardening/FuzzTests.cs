@@ -48,7 +48,7 @@ public class FuzzTests
         Fuzz<DatasetException>("IDX raw", IdxFiles.Images(3), seed: 1, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            IdxReader.Read(path, 3);
+            IdxFile.Read(path, 3);
         });
     }
 
@@ -60,7 +60,7 @@ public class FuzzTests
         Fuzz<DatasetException>("IDX gzip", IdxFiles.Gzip(IdxFiles.Labels(1, 2, 3, 4, 5, 6, 7, 8)), seed: 2, bytes =>
         {
             File.WriteAllBytes(path, bytes);
-            IdxReader.Read(path, 1);
+            IdxFile.Read(path, 1);
         });
     }
 

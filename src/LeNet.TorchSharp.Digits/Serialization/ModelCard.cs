@@ -17,6 +17,23 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
 {
     const string Prefix = "lenet-torchsharp.";
 
+    /// <summary>The side of the square images <paramref name="kind"/> takes: 32 for LeNet (MNIST's 28 resized), 28 for the MLP.</summary>
+    public static int ImageSize(ModelKind kind) => kind switch
+    {
+        ModelKind.LeNet => 32,
+        ModelKind.Mlp => 28,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind."),
+    };
+
+    /// <summary>The shape of one sample of <paramref name="kind"/>'s input, as an exported model declares it after the
+    /// batch dimension: 1 x 32 x 32 for LeNet, 784 (28x28 flattened) for the MLP.</summary>
+    public static int[] InputShape(ModelKind kind) => kind switch
+    {
+        ModelKind.LeNet => [1, ImageSize(kind), ImageSize(kind)],
+        ModelKind.Mlp => [ImageSize(kind) * ImageSize(kind)],
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind."),
+    };
+
     /// <summary>The card as safetensors metadata strings.</summary>
     public IReadOnlyDictionary<string, string> ToMetadata() => new Dictionary<string, string>
     {
