@@ -42,6 +42,8 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
         [Prefix + "classes"] = JsonSerializer.Serialize(Classes),
         [Prefix + "mean"] = Mean.ToString("R", CultureInfo.InvariantCulture),
         [Prefix + "std"] = Std.ToString("R", CultureInfo.InvariantCulture),
+        // Derived from the model, written for readers in other languages (an app on ONNX Runtime in Python or a browser).
+        [Prefix + "input_shape"] = JsonSerializer.Serialize(InputShape(Model)),
     };
 
     /// <summary>Reads a card back from metadata; null when the metadata holds none (e.g. a file made in Python).</summary>
@@ -60,8 +62,11 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
         {
             throw new FormatException($"'{Prefix}classes' is not a JSON list of names ({e.Message})", e);
         }
+        var kind = Enum.TryParse<ModelKind>(model, out var m) && Enum.IsDefined(m) ? m : throw new FormatException($"unknown model '{model}'");
+        if (metadata.TryGetValue(Prefix + "input_shape", out var shape) && shape.Replace(" ", "") != JsonSerializer.Serialize(InputShape(kind)))
+            throw new FormatException($"'{Prefix}input_shape' is {shape}; {kind} takes {JsonSerializer.Serialize(InputShape(kind))}");
         return Validated(new ModelCard(
-            Enum.TryParse<ModelKind>(model, out var m) && Enum.IsDefined(m) ? m : throw new FormatException($"unknown model '{model}'"),
+            kind,
             Get("dataset"),
             classes ?? throw new FormatException($"'{Prefix}classes' is empty"),
             Number(Get("mean"), "mean"),
