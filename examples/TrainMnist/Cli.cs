@@ -6,7 +6,10 @@ using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Inference;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Native;
+using LeNetTorchSharp.Onnx;
+using LeNetTorchSharp.OnnxRuntime;
 using LeNetTorchSharp.Plots;
+using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Training;
 using Spectre.Console;
 
@@ -48,7 +51,7 @@ public static class Cli
         var force = new Option<bool>("--force") { Description = "start a new run in a run folder that holds an earlier run's files (they are replaced)" };
         var resume = PathOption("--resume", "continue from a checkpoint (last.ckpt or best.ckpt) with its recipe; --epochs is the new total");
         var allowOtherData = new Option<bool>("--allow-other-data") { Description = "resume on data files other than those the checkpoint was trained on" };
-        var save = PathOption("--save", "also save the final weights to this path: .safetensors (with the model card) or PyTorch's .pt / .pth");
+        var save = PathOption("--save", "also save the final model to this path: .safetensors (with the model card), PyTorch's .pt / .pth, or .onnx (ONNX, with the model card)");
         var noPlots = new Option<bool>("--no-plots") { Description = "skip the figures and the confusion matrix" };
         var quiet = new Option<bool>("--quiet", "--no-progress") { Description = "no live progress bar (it is off anyway when output is not a terminal)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "train one batch and evaluate briefly, to check the set-up; writes nothing" };
@@ -59,7 +62,7 @@ public static class Cli
             seed, device, data, noDownload, output, force, resume, allowOtherData, save, noPlots, quiet, dryRun,
         };
 
-        var predictModel = PathOption("--model", "the weights: a run's model.safetensors or checkpoint (.ckpt), any safetensors, or a PyTorch state_dict (.pt, .pth)", required: true);
+        var predictModel = PathOption("--model", "the model: a run's model.safetensors or checkpoint (.ckpt), any safetensors, a PyTorch state_dict (.pt, .pth), or an exported .onnx (run on ONNX Runtime)", required: true);
         var arch = Choice<ModelKind>("--arch", "the network, for weights without a model card [default: told from the weights' keys and shapes]", null);
         var predictNormalize = Choice("--normalize", "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5), for weights without a model card [default: mnist]", ["mnist", "tutorial"], null);
         var image = PathOption("--image", "the picture to classify (PNG or JPEG, any size and colour)", required: true);
@@ -67,6 +70,12 @@ public static class Cli
         var top = new Option<int>("--top") { Description = "how many classes to list", DefaultValueFactory = _ => 3 };
         var predict = new Command("predict", "Classify an image with a trained model.") { predictModel, image, arch, predictNormalize, figure, top };
         root.Subcommands.Add(predict);
+
+        var exportModel = PathOption("--model", "the weights: a run's model.safetensors or checkpoint (.ckpt), any safetensors, or a PyTorch state_dict (.pt, .pth)", required: true);
+        var exportOutput = PathOption("--output", "the ONNX file to write (.onnx)", required: true);
+        var export = new Command("export", "Export trained weights to ONNX (opset 17, with the model card), for ONNX Runtime without libtorch.")
+            { exportModel, exportOutput, arch, predictNormalize };
+        root.Subcommands.Add(export);
 
         var figuresRun = PathOption("--run", "the run folder (it holds last.ckpt, metrics.jsonl and model.safetensors)", required: true);
         var figuresData = PathOption("--data", "folder with the IDX files [default: the dataset's folder]");
@@ -147,6 +156,18 @@ public static class Cli
             };
             var kind = parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : (ModelKind?)null;
             Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, kind, normalization, parsed.GetValue(figure), parsed.GetValue(top), stdout);
+        }));
+
+        export.SetAction(parsed => Guarded(stderr, () =>
+        {
+            var normalization = parsed.GetValue(predictNormalize) switch
+            {
+                "mnist" => Normalize.MnistStatistics,
+                "tutorial" => Normalize.Tutorial,
+                _ => null,
+            };
+            var kind = parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : (ModelKind?)null;
+            Export(parsed.GetValue(exportModel)!, parsed.GetValue(exportOutput)!, kind, normalization, stdout);
         }));
 
         figures.SetAction(parsed => Guarded(stderr, () =>
@@ -325,20 +346,12 @@ public static class Cli
         if (figurePath is not null && Path.GetFullPath(figurePath) == Path.GetFullPath(imagePath))
             throw new ArgumentException($"--figure {figurePath}: is the --image itself; expected another file (the figure would overwrite your picture).");
         if (figurePath is not null) TrainingJob.Writable("--figure", Path.GetDirectoryName(Path.GetFullPath(figurePath))!);
-        Predictor predictor;
-        try
+        if (Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
         {
-            predictor = Predictor.Load(modelPath, arch, normalization);
+            PredictOnnx(modelPath, imagePath, arch, normalization, figurePath, top, stdout);
+            return;
         }
-        catch (ArgumentException e) when (e.ParamName is "model" && arch is null)
-        {
-            throw new ArgumentException($"{FirstLine(e.Message)}: pass --arch lenet or --arch mlp.", e);
-        }
-        catch (ArgumentException e) when (e.ParamName is "model" or "normalization")
-        {
-            throw new ArgumentException($"{FirstLine(e.Message)} Leave out --{(e.ParamName == "model" ? "arch" : "normalize")} for this file.", e);
-        }
-        using var _ = predictor;
+        using var predictor = LoadPredictor(modelPath, arch, normalization);
         var prediction = predictor.Predict(imagePath);
         var card = predictor.Card;
         stdout.WriteLine(predictor.CardFromFile
@@ -353,6 +366,63 @@ public static class Cli
             ViewClassify.Save(prediction.Input, TorchSharp.torch.tensor(prediction.Probabilities), figurePath, prediction.Classes);
             stdout.WriteLine($"Figure: {Path.GetFullPath(figurePath)}");
         }
+    }
+
+    /// <summary>Loads weights of any kind <see cref="Predictor"/> reads, turning its argument errors into the flags' words.</summary>
+    static Predictor LoadPredictor(string modelPath, ModelKind? arch, Normalize? normalization)
+    {
+        try
+        {
+            return Predictor.Load(modelPath, arch, normalization);
+        }
+        catch (ArgumentException e) when (e.ParamName is "model" && arch is null)
+        {
+            throw new ArgumentException($"{FirstLine(e.Message)}: pass --arch lenet or --arch mlp.", e);
+        }
+        catch (ArgumentException e) when (e.ParamName is "model" or "normalization")
+        {
+            throw new ArgumentException($"{FirstLine(e.Message)} Leave out --{(e.ParamName == "model" ? "arch" : "normalize")} for this file.", e);
+        }
+    }
+
+    /// <summary><c>predict</c> on an exported model: ONNX Runtime, the model card from the file's metadata.</summary>
+    static void PredictOnnx(string modelPath, string imagePath, ModelKind? arch, Normalize? normalization, string? figurePath, int top, TextWriter stdout)
+    {
+        using var model = OnnxPredictor.Load(modelPath);
+        var card = model.Card;
+        if (arch is { } kind && kind != card.Model)
+            throw new ArgumentException($"{modelPath}: the file's model card says {card.Model}, not {kind}. Leave out --arch for this file.");
+        if (normalization is { } n && (n.Mean != card.Mean || n.Std != card.Std))
+            throw new ArgumentException($"{modelPath}: the file's model card says normalization mean {card.Mean}, std {card.Std}, not mean {n.Mean}, std {n.Std}. Leave out --normalize for this file.");
+        var prediction = model.Predict(imagePath);
+        stdout.WriteLine($"{Path.GetFileName(imagePath)}: {card.Model} trained on {card.Dataset} (ONNX opset {model.Opset}, on ONNX Runtime)");
+        foreach (var (name, _, probability) in prediction.Ranked.Take(top))
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-12} {probability * 100,6:F2}%"));
+        if (figurePath is not null)
+        {
+            using var digit = TorchSharp.torch.tensor(prediction.Input, [1, 28, 28]);
+            ViewClassify.Save(digit, TorchSharp.torch.tensor(prediction.Probabilities), figurePath, prediction.Classes);
+            stdout.WriteLine($"Figure: {Path.GetFullPath(figurePath)}");
+        }
+    }
+
+    /// <summary><c>export</c>: any weights <c>predict</c> reads, written as ONNX with their model card.</summary>
+    static void Export(string modelPath, string outputPath, ModelKind? arch, Normalize? normalization, TextWriter stdout)
+    {
+        // Checked before the weights are read, so that a wrong --output does not come out only at the end.
+        if (!Path.GetExtension(outputPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--output {outputPath}: expected a file ending in .onnx; found '{Path.GetExtension(outputPath)}'.");
+        if (Directory.Exists(outputPath)) throw new ArgumentException($"--output {outputPath}: is a directory; expected an .onnx file to write.");
+        if (Path.GetFullPath(outputPath) == Path.GetFullPath(modelPath))
+            throw new ArgumentException($"--output {outputPath}: is the --model itself; expected another file.");
+        TrainingJob.Writable("--output", Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
+        using var predictor = LoadPredictor(modelPath, arch, normalization);
+        OnnxExporter.Export(predictor.Model, outputPath, predictor.Card);
+        var card = predictor.Card;
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Exported {card.Model} ({card.Dataset}, {card.Classes.Count} classes, normalization mean {card.Mean}, std {card.Std}) to {Path.GetFullPath(outputPath)}"));
+        stdout.WriteLine($"  ONNX opset {OnnxExporter.Opset}, IR {OnnxExporter.IrVersion}: input N x {string.Join(" x ", ModelCard.InputShape(card.Model))}, output N x {card.Classes.Count} logits");
+        if (predictor.KeyMapping is { } mapping) stdout.WriteLine($"  ({mapping})");
     }
 
     /// <summary>A TextWriter that hands whole lines to a callback (Spectre prints them above the live progress bar).</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using LeNetTorchSharp;
 using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
+using LeNetTorchSharp.Onnx;
 using LeNetTorchSharp.Native;
 using LeNetTorchSharp.Plots;
 using LeNetTorchSharp.Serialization;
@@ -147,13 +148,23 @@ public static class TrainingJob
         output.WriteLine($"Saved weights to {Path.GetFullPath(weights)}");
         if (options.SavePath is { } savePath)
         {
-            Weights.Save(model, savePath, card);
-            output.WriteLine($"Saved weights to {Path.GetFullPath(savePath)}");
+            if (IsOnnx(savePath))
+            {
+                OnnxExporter.Export(model, savePath, card);
+                output.WriteLine($"Saved the ONNX model to {Path.GetFullPath(savePath)}");
+            }
+            else
+            {
+                Weights.Save(model, savePath, card);
+                output.WriteLine($"Saved weights to {Path.GetFullPath(savePath)}");
+            }
         }
         if (options.Plots)
             Figures(model, test, testLoader, history, folder, recipe, output);
         return new TrainingReport(history, final, device.ToString(), folder, clock.Elapsed);
     }
+
+    static bool IsOnnx(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The files a run writes into its folder: what a new run there would replace (not its lock).</summary>
     static readonly string[] RunFiles =
@@ -184,8 +195,8 @@ public static class TrainingJob
         {
             if (Directory.Exists(save)) throw new ArgumentException($"--save {save}: is a directory; expected a weights file to write.");
             var extension = Path.GetExtension(save).ToLowerInvariant();
-            if (!Weights.Extensions.Contains(extension))
-                throw new ArgumentException($"--save {save}: expected a file ending in {string.Join(", ", Weights.Extensions)}; found '{extension}'.");
+            if (!Weights.Extensions.Contains(extension) && !IsOnnx(save))
+                throw new ArgumentException($"--save {save}: expected a file ending in {string.Join(", ", Weights.Extensions)} or .onnx; found '{extension}'.");
             Writable("--save", Path.GetDirectoryName(Path.GetFullPath(save))!);
         }
 

@@ -100,6 +100,58 @@ public class CliTests : CliFixture
         Assert.That(mlp.get_parameter("fc1.weight")!.equal(fromRun.get_parameter("fc1.weight")!).all().item<bool>(), Is.True);
     }
 
+    [Test]
+    public void Save_writes_an_ONNX_model_that_predict_runs_on_ONNX_Runtime_with_the_librarys_answer()
+    {
+        var output = Train("--model", "lenet", "--no-plots", "--save", run.File("final.onnx"));
+        Assert.That(output, Does.Contain($"Saved the ONNX model to {run.File("final.onnx")}"));
+        var image = run.File("digit.png");
+        LeNetTorchSharp.Plots.ImagePng.Save(TorchSharp.torch.rand(28, 28), image);
+
+        var (exit, onnx, errors) = Run("predict", "--model", run.File("final.onnx"), "--image", image, "--figure", run.File("figure.png"));
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        var (_, library, _) = Run("predict", "--model", run.File("model.safetensors"), "--image", image);
+        var lines = onnx.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo("digit.png: LeNet trained on MNIST (ONNX opset 17, on ONNX Runtime)"));
+        Assert.That(lines.Skip(1).Take(3), Is.EqualTo(library.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)), "the same classes and percentages");
+        Assert.That(run.File("figure.png"), Does.Exist);
+
+        (exit, _, errors) = Run("predict", "--model", run.File("final.onnx"), "--image", image, "--arch", "mlp");
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(errors, Is.EqualTo(new[] { $"error: {run.File("final.onnx")}: the file's model card says LeNet, not Mlp. Leave out --arch for this file." }));
+    }
+
+    [Test]
+    public void Export_converts_a_checkpoint_or_a_PyTorch_state_dict_to_ONNX()
+    {
+        Train("--model", "mlp", "--no-plots", "--save", run.File("final.onnx"));
+        var (exit, output, errors) = Run("export", "--model", run.File("last.ckpt"), "--output", run.File("exported.onnx"));
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.StartWith($"Exported Mlp (MNIST, 10 classes, normalization mean 0.1307, std 0.3081) to {run.File("exported.onnx")}\n" +
+            "  ONNX opset 17, IR 8: input N x 784, output N x 10 logits"));
+        Assert.That(File.ReadAllBytes(run.File("exported.onnx")), Is.EqualTo(File.ReadAllBytes(run.File("final.onnx"))), "the same model as --save wrote");
+
+        using (var mlp = new LeNetTorchSharp.Models.Mlp())
+            LeNetTorchSharp.Serialization.Weights.Save(mlp, run.File("tutorial.pt"));
+        (exit, output, errors) = Run("export", "--model", run.File("tutorial.pt"), "--output", run.File("tutorial.onnx"), "--normalize", "tutorial");
+        Assert.That(exit, Is.Zero, string.Join("\n", errors));
+        Assert.That(output, Does.StartWith($"Exported Mlp (unknown (no model card), 10 classes, normalization mean 0.5, std 0.5) to {run.File("tutorial.onnx")}"));
+        using var model = LeNetTorchSharp.OnnxRuntime.OnnxPredictor.Load(run.File("tutorial.onnx"));
+        Assert.That(model.Card.Mean, Is.EqualTo(0.5));
+
+        foreach (var (args, error) in new[]
+        {
+            (new[] { "--output", run.File("model.pt") }, $"error: --output {run.File("model.pt")}: expected a file ending in .onnx; found '.pt'."),
+            (new[] { "--output", run.File("tutorial.pt") }, $"error: --output {run.File("tutorial.pt")}: expected a file ending in .onnx; found '.pt'."),
+            (new[] { "--output", run.Path + "/" }, $"error: --output {run.Path}/: expected a file ending in .onnx; found ''."),
+        })
+        {
+            (exit, _, errors) = Run(["export", "--model", run.File("tutorial.pt"), .. args]);
+            Assert.That(exit, Is.EqualTo(1));
+            Assert.That(errors, Is.EqualTo(new[] { error }));
+        }
+    }
+
     [TestCase(new[] { "--model", "resnet" }, "--model: expected one of lenet, mlp; found 'resnet'.")]
     [TestCase(new[] { "--dataset", "cifar" }, "--dataset: expected one of mnist, fashion-mnist; found 'cifar'.")]
     [TestCase(new[] { "--bogus" }, "Unrecognized command or argument '--bogus'")]
