@@ -2,6 +2,7 @@ using LeNetTorchSharp.Data;
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Serialization;
 using LeNetTorchSharp.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Inference;
@@ -138,22 +139,28 @@ public sealed class Predictor : IDisposable
             "are neither LeNet's nor the MLP's with their default sizes; name the architecture", "model");
     }
 
-    /// <summary>Class probabilities for a 28x28 MNIST-style image (uint8, 1 x 28 x 28 or 28 x 28), as <see cref="DigitImage"/> makes them.</summary>
-    /// <exception cref="ArgumentException">The image is not uint8 of 1 x 28 x 28 or 28 x 28.</exception>
+    /// <summary>Class probabilities for 28x28 MNIST-style images (uint8: 28 x 28, 1 x 28 x 28, or N x 1 x 28 x 28 for a
+    /// batch), as <see cref="DigitImage"/> and MNIST's files hold them.</summary>
+    /// <returns>N x classes probabilities, row-major (N = 1 for a single image).</returns>
+    /// <exception cref="ArgumentException">The images are not uint8 of one of those shapes.</exception>
     /// <exception cref="InvalidOperationException">The model's output is not finite (its weights were changed to hold NaN or infinity).</exception>
     /// <exception cref="ObjectDisposedException">The predictor was disposed.</exception>
-    public float[] Probabilities(Tensor digit)
+    public float[] Probabilities(Tensor digits)
     {
-        ArgumentNullException.ThrowIfNull(digit);
+        ArgumentNullException.ThrowIfNull(digits);
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (digit.dtype != ScalarType.Byte || !(digit.shape.SequenceEqual([1L, 28, 28]) || digit.shape.SequenceEqual([28L, 28])))
-            throw new ArgumentException($"expected a uint8 MNIST-style digit of shape [1, 28, 28] or [28, 28] (DigitImage.Load makes one); received {digit.dtype} {StateDict.Shape(digit.shape)}.", nameof(digit));
+        var shape = digits.shape;
+        var fits = shape.SequenceEqual([1L, 28, 28]) || shape.SequenceEqual([28L, 28]) || shape is [> 0, 1, 28, 28];
+        if (digits.dtype != ScalarType.Byte || !fits)
+            throw new ArgumentException($"expected uint8 MNIST-style digits of shape [28, 28], [1, 28, 28] or [N, 1, 28, 28] (DigitImage.Load makes one); received {digits.dtype} {StateDict.Shape(shape)}.", nameof(digits));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var images = digit.reshape(1, 1, 28, 28);
+        var images = digits.reshape(-1, 1, 28, 28);
         // The same conversion the dataset applies: resized as bytes, then [0, 1], then normalized.
         var x = MNIST.ResizeImages(images, Card.Model.ImageSize()).to(ScalarType.Float32).div_(255);
-        x = x.sub_(Card.Mean).div_(Card.Std);
+        using (var mean = Card.Mean.ToScalar())
+        using (var std = Card.Std.ToScalar())
+            x = x.sub_(mean).div_(std);
         var probabilities = nn.functional.softmax(Model.call(x), 1).flatten().data<float>().ToArray();
         if (!probabilities.All(float.IsFinite))
             throw new InvalidOperationException($"{Card.Model}'s output is not finite: its weights hold NaN or infinite values, and give no answer.");

@@ -135,10 +135,15 @@ public class ValidationTests
         using (var net = new LeNet()) Weights.Save(net, temp.File("w.pt"));
         var predictor = Predictor.Load(temp.File("w.pt"));
         var wrong = Assert.Throws<ArgumentException>(() => predictor.Probabilities(rand(1, 28, 28)));
-        Assert.That(wrong!.ParamName, Is.EqualTo("digit"));
-        Assert.That(wrong.Message, Does.StartWith("expected a uint8 MNIST-style digit of shape [1, 28, 28] or [28, 28] (DigitImage.Load makes one); received Float32 [1, 28, 28]."));
-        Assert.That(ParamOf(() => predictor.Probabilities(zeros(3, 28, 28, ScalarType.Byte))), Is.EqualTo("digit"));
+        Assert.That(wrong!.ParamName, Is.EqualTo("digits"));
+        Assert.That(wrong.Message, Does.StartWith("expected uint8 MNIST-style digits of shape [28, 28], [1, 28, 28] or [N, 1, 28, 28] (DigitImage.Load makes one); received Float32 [1, 28, 28]."));
+        Assert.That(ParamOf(() => predictor.Probabilities(zeros(3, 28, 28, ScalarType.Byte))), Is.EqualTo("digits"));
+        Assert.That(ParamOf(() => predictor.Probabilities(zeros(0, 1, 28, 28, ScalarType.Byte))), Is.EqualTo("digits"));
         Assert.That(predictor.Probabilities(zeros(28, 28, ScalarType.Byte)), Has.Length.EqualTo(10));
+        var batch = randint(0, 256, [3, 1, 28, 28]).to(ScalarType.Byte);
+        var together = predictor.Probabilities(batch);
+        Assert.That(together, Has.Length.EqualTo(30));
+        Assert.That(together[10..20], Is.EqualTo(predictor.Probabilities(batch[1])).Within(1e-6), "a batch gives each image its own answer");
         predictor.Dispose();
         Assert.That(() => predictor.Probabilities(zeros(28, 28, ScalarType.Byte)), Throws.InstanceOf<ObjectDisposedException>());
     }
