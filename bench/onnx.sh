@@ -32,10 +32,12 @@ one() {
   out="$( { /usr/bin/time -f 'time %e %M' "$work/$app/$3" --model "$model" --image "$picture"; } 2>&1 )"
   awk '/^first answer/ { f = $3 } /^time / { w = $2; r = $3 / 1024 } END { printf "%s %s %.0f\n", f, w, r }' <<<"$out"
 }
-# The test-set line of one run: "<images/s at 256> <ms at batch 1>".
+# The test-set lines of one run: "<images/s at 256> <ms at batch 1> <accuracy %>".
 testset() {
   "$work/$1/$3" --model "$2" --mnist data/mnist \
-    | awk '/batch 256:/ { gsub(",", "", $3); t = $3; for (i = 1; i <= NF; i++) if ($i == "ms") l = $(i - 1) } END { print t, l }'
+    | awk '/^MNIST test set/ { a = $(NF - 1); sub("%", "", a) }
+           /batch 256:/ { gsub(",", "", $3); t = $3; for (i = 1; i <= NF; i++) if ($i == "ms") l = $(i - 1) }
+           END { print t, l, a }'
 }
 
 declare -a onnx_runs torch_runs onnx_sets torch_sets
@@ -69,3 +71,4 @@ row "peak RSS, one picture, MB" 3
 onnx_data=("${onnx_sets[@]}"); torch_data=("${torch_sets[@]}")
 row "MNIST test set, batch 256, images/s" 1
 row "latency at batch 1, ms an image" 2
+row "MNIST test accuracy, %" 3
