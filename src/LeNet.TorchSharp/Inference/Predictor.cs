@@ -53,6 +53,8 @@ public sealed class Predictor : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension == ".onnx")
+            throw new ArgumentException($"{path}: an exported ONNX model runs on ONNX Runtime: load it with OnnxPredictor (package LeNet.TorchSharp.OnnxRuntime); expected weights ending in .ckpt, {string.Join(", ", Weights.Extensions)} here.", nameof(path));
         if (extension != ".ckpt" && !Weights.Extensions.Contains(extension))
             throw new ArgumentException($"{path}: expected weights ending in .ckpt, {string.Join(", ", Weights.Extensions)}; found '{extension}'.", nameof(path));
 

@@ -76,7 +76,7 @@ public class BadInputTests : CliFixture
     {
         Directory.CreateDirectory(run.File("weights"));
         AssertOneLine(Run(Training(run.File("r"), "--save", run.File("weights"))), $"--save {run.File("weights")}: is a directory; expected a weights file to write.");
-        AssertOneLine(Run(Training(run.File("r"), "--save", run.File("w.bin"))), $"--save {run.File("w.bin")}: expected a file ending in .safetensors, .pt, .pth; found '.bin'.");
+        AssertOneLine(Run(Training(run.File("r"), "--save", run.File("w.bin"))), $"--save {run.File("w.bin")}: expected a file ending in .safetensors, .pt, .pth or .onnx; found '.bin'.");
         Assert.That(Directory.Exists(run.File("r")), Is.False);
     }
 

@@ -107,5 +107,7 @@ public class PredictorTests
         File.WriteAllText(temp.File("w.bin"), "x");
         Assert.That(Assert.Throws<ArgumentException>(() => Predictor.Load(temp.File("w.bin")))!.Message,
             Does.StartWith($"{temp.File("w.bin")}: expected weights ending in .ckpt, .safetensors, .pt, .pth; found '.bin'."));
+        Assert.That(() => Predictor.Load(temp.File("w.onnx")), Throws.ArgumentException.With.Message.StartsWith(
+            $"{temp.File("w.onnx")}: an exported ONNX model runs on ONNX Runtime: load it with OnnxPredictor (package LeNet.TorchSharp.OnnxRuntime)"));
     }
 }
