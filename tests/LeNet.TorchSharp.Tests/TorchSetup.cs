@@ -29,12 +29,12 @@ public sealed class RestoresTorchRngAttribute : Attribute, ITestAction
 
     public ActionTargets Targets => ActionTargets.Test;
 
-    public void BeforeTest(ITest test) => saved = random.get_rng_state();
+    public void BeforeTest(ITest test) => saved = LeNetTorchSharp.Training.TorchRng.GetState();
 
     public void AfterTest(ITest test)
     {
         if (saved is null) return;
-        random.set_rng_state(saved);
+        LeNetTorchSharp.Training.TorchRng.SetState(saved);
         saved.Dispose();
         saved = null;
     }

@@ -70,7 +70,7 @@ public static class Checkpoint
             ["rng.safetensors"] = Bytes(stream =>
             {
                 using var scope = NewDisposeScope();
-                var rng = new Dictionary<string, Tensor> { ["torch"] = random.get_rng_state() };
+                var rng = new Dictionary<string, Tensor> { ["torch"] = TorchRng.GetState() };
                 if (loader?.GetShuffleState() is { } shuffle) rng["shuffle"] = shuffle;
                 Safetensors.Save(stream, rng);
             }),
@@ -136,7 +136,7 @@ public static class Checkpoint
             using (var reader = new BinaryReader(new MemoryStream(optimizer)))
                 Helper(trainer, path).load_state_dict(reader);
             using var rng = Safetensors.Load(rngBytes, path);
-            random.set_rng_state(rng["torch"]);
+            TorchRng.SetState(rng["torch"]);
             if (loader is not null && rng.Tensors.Any(t => t.Key == "shuffle")) loader.SetShuffleState(rng["shuffle"]);
         }
         catch (WeightsException e)
