@@ -146,27 +146,25 @@ public static class Cli
             });
         });
 
-        predict.SetAction(parsed => Guarded(stderr, () =>
-        {
-            var normalization = parsed.GetValue(predictNormalize) switch
+        // What predict and export are told about weights without a model card.
+        (ModelKind? Kind, Normalize? Normalization) CardFlags(ParseResult parsed) => (
+            parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : null,
+            parsed.GetValue(predictNormalize) switch
             {
                 "mnist" => Normalize.MnistStatistics,
                 "tutorial" => Normalize.Tutorial,
                 _ => null,
-            };
-            var kind = parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : (ModelKind?)null;
+            });
+
+        predict.SetAction(parsed => Guarded(stderr, () =>
+        {
+            var (kind, normalization) = CardFlags(parsed);
             Predict(parsed.GetValue(predictModel)!, parsed.GetValue(image)!, kind, normalization, parsed.GetValue(figure), parsed.GetValue(top), stdout);
         }));
 
         export.SetAction(parsed => Guarded(stderr, () =>
         {
-            var normalization = parsed.GetValue(predictNormalize) switch
-            {
-                "mnist" => Normalize.MnistStatistics,
-                "tutorial" => Normalize.Tutorial,
-                _ => null,
-            };
-            var kind = parsed.GetValue(arch) is { } name ? Parse<ModelKind>(name) : (ModelKind?)null;
+            var (kind, normalization) = CardFlags(parsed);
             Export(parsed.GetValue(exportModel)!, parsed.GetValue(exportOutput)!, kind, normalization, stdout);
         }));
 
