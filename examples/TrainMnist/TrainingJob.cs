@@ -135,7 +135,7 @@ public static class TrainingJob
                 [TrainDataKey] = train.Fingerprint,
                 [TestDataKey] = test.Fingerprint,
             };
-            Checkpoint.Save(lastCheckpoint, trainer, loader, card, run);
+            Checkpoint.Save(lastCheckpoint, trainer, loader, card with { TestAccuracy = evaluation.Accuracy }, run);
             if (improved) AtomicFile.Write(bestCheckpoint, temp => File.Copy(lastCheckpoint, temp));
         }, progress => onProgress?.Invoke(trainer.EpochsCompleted + 1, progress));
 
@@ -143,6 +143,7 @@ public static class TrainingJob
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Test accuracy {final.Accuracy * 100:F2}% ({final.Correct:N0}/{final.Samples:N0}) after {options.Epochs} epochs, {clock.Elapsed.TotalSeconds:F1}s in all"));
 
+        card = card with { TestAccuracy = final.Accuracy };
         var weights = Path.Combine(folder, "model.safetensors");
         Weights.Save(model, weights, card);
         output.WriteLine($"Saved weights to {Path.GetFullPath(weights)}");

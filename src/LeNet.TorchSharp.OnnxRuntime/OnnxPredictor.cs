@@ -50,15 +50,19 @@ public sealed class OnnxPredictor : IDisposable
     /// <summary>The ONNX opset the file uses.</summary>
     public int Opset { get; }
 
+    /// <summary>The model's parameters: the elements of its float initializers (the weights).</summary>
+    public long ParameterCount { get; }
+
     /// <summary>One sample's input shape, after the batch dimension: 1 x 32 x 32 for LeNet, 784 for the MLP.</summary>
     public IReadOnlyList<int> InputShape => ModelCard.InputShape(Card.Model);
 
     /// <summary>The side of the square images the model takes (32 for LeNet, 28 for the MLP).</summary>
     public int ImageSize => ModelCard.ImageSize(Card.Model);
 
-    OnnxPredictor(string path, InferenceSession session, ModelCard card, int opset, string inputName, string outputName, long fixedBatch)
+    OnnxPredictor(string path, InferenceSession session, ModelCard card, int opset, long parameters, string inputName, string outputName, long fixedBatch)
     {
         Path = path;
+        ParameterCount = parameters;
         this.session = session;
         Card = card;
         Opset = opset;
@@ -119,7 +123,9 @@ public sealed class OnnxPredictor : IDisposable
         {
             throw new OnnxModelException(path, $"ONNX Runtime cannot load it: {e.Message.Split('\n')[0].Trim()}", e);
         }
-        return new OnnxPredictor(path, session, card, (int)opset, inputName, outputName, fixedBatch);
+        var parameters = model.Graph.Initializer.Where(i => i.DataType == (int)TensorProto.Types.DataType.Float)
+            .Sum(i => i.Dims.Aggregate(1L, (a, d) => a * d));
+        return new OnnxPredictor(path, session, card, (int)opset, parameters, inputName, outputName, fixedBatch);
     }
 
     /// <summary>The one graph input that is not a weight: float, of the card's shape after a batch dimension.</summary>

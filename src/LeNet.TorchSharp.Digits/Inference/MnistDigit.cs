@@ -42,11 +42,21 @@ public static class MnistDigit
     /// <returns>28 x 28 bytes, row-major, 0 = background, 255 = ink.</returns>
     /// <exception cref="ImageInputException">The file is missing, not a regular file, too large, unreadable, not an image,
     /// truncated or damaged, too small to hold a digit, or blank.</exception>
-    public static byte[] Load(string path)
+    public static byte[] Load(string path) =>
+        FromImage(InputFile.ReadAllBytes(path, MaxFileBytes, (p, problem) => new ImageInputException(p, problem)), path);
+
+    /// <summary>Converts an encoded picture held in memory (an upload, a canvas's PNG), as <see cref="Load"/> converts a file.</summary>
+    /// <param name="encoded">The picture's file bytes: PNG, JPEG, or anything SkiaSharp decodes; at most <see cref="MaxFileBytes"/>.</param>
+    /// <param name="name">Names the picture in errors.</param>
+    /// <returns>28 x 28 bytes, row-major, 0 = background, 255 = ink.</returns>
+    /// <exception cref="ImageInputException">Too large, not an image, truncated or damaged, too small to hold a digit, or blank.</exception>
+    public static byte[] FromImage(byte[] encoded, string name = "image")
     {
-        var bytes = InputFile.ReadAllBytes(path, MaxFileBytes, (p, problem) => new ImageInputException(p, problem));
-        var (gray, height, width) = Decode(bytes, path);
-        return FromGray(gray, height, width, path);
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.Length > MaxFileBytes)
+            throw new ImageInputException(name, $"is {encoded.Length} bytes; expected at most {MaxFileBytes} ({MaxFileBytes >> 20} MiB)");
+        var (gray, height, width) = Decode(encoded, name);
+        return FromGray(gray, height, width, name);
     }
 
     /// <summary>Converts a grayscale image (row-major, 0 = black, 255 = white) to a 28x28 MNIST-style digit.</summary>
@@ -82,7 +92,7 @@ public static class MnistDigit
         for (var i = 0; i < x.Length; i++) x[i] = Math.Max(x[i] - min, 0);
 
         var max = x.Max();
-        if (max < 16) throw new ImageInputException(name, "the image is blank: no digit stands out from the background");
+        if (max < 16) throw new ImageInputException(name, "the image is blank: no digit stands out from the background") { IsBlank = true };
         // Ink: pixels above a fifth of the brightest; the digit's box is where any is.
         int top = height, bottom = -1, left = width, right = -1;
         for (var r = 0; r < height; r++)

@@ -17,6 +17,10 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
 {
     const string Prefix = "lenet-torchsharp.";
 
+    /// <summary>The weights' accuracy on the dataset's test set when they were saved (0 to 1), where the trainer knew it;
+    /// an app shows it beside the model.</summary>
+    public double? TestAccuracy { get; init; }
+
     /// <summary>The side of the square images <paramref name="kind"/> takes: 32 for LeNet (MNIST's 28 resized), 28 for the MLP.</summary>
     public static int ImageSize(ModelKind kind) => kind switch
     {
@@ -44,7 +48,9 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
         [Prefix + "std"] = Std.ToString("R", CultureInfo.InvariantCulture),
         // Derived from the model, written for readers in other languages (an app on ONNX Runtime in Python or a browser).
         [Prefix + "input_shape"] = JsonSerializer.Serialize(InputShape(Model)),
-    };
+    }.Concat(TestAccuracy is { } accuracy
+        ? [new KeyValuePair<string, string>(Prefix + "test_accuracy", accuracy.ToString("R", CultureInfo.InvariantCulture))]
+        : []).ToDictionary();
 
     /// <summary>Reads a card back from metadata; null when the metadata holds none (e.g. a file made in Python).</summary>
     /// <exception cref="FormatException">The card is there but damaged; the message names the field.</exception>
@@ -70,7 +76,10 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
             Get("dataset"),
             classes ?? throw new FormatException($"'{Prefix}classes' is empty"),
             Number(Get("mean"), "mean"),
-            Number(Get("std"), "std")));
+            Number(Get("std"), "std"))
+        {
+            TestAccuracy = metadata.TryGetValue(Prefix + "test_accuracy", out var accuracy) ? Number(accuracy, "test_accuracy") : null,
+        });
     }
 
     /// <summary>Throws unless the card can describe usable weights (read back from a file, it may not).</summary>
@@ -80,6 +89,8 @@ public sealed record ModelCard(ModelKind Model, string Dataset, IReadOnlyList<st
         ArgumentNullException.ThrowIfNull(card);
         if (card.Classes is null || card.Classes.Count < 2 || card.Classes.Any(string.IsNullOrWhiteSpace))
             throw new FormatException("the model card needs at least two class names, none blank");
+        if (card.TestAccuracy is { } accuracy && !(accuracy >= 0 && accuracy <= 1))
+            throw new FormatException($"the model card's test accuracy must be from 0 to 1; found {accuracy}");
         if (!double.IsFinite(card.Mean) || !double.IsFinite(card.Std) || card.Std <= 0)
             throw new FormatException($"the model card's normalization must be a finite mean and a positive std; found mean {card.Mean}, std {card.Std}");
         return card;

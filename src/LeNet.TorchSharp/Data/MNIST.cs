@@ -128,7 +128,9 @@ public class MNIST : ITensorDataset, IDisposable
     {
         ArgumentNullException.ThrowIfNull(indices);
         using var scope = NewDisposeScope();
-        var x = data.index_select(0, indices).to(ScalarType.Float32).div_(255);
+        // A Scalar disposed here rather than an implicit conversion left to the finalizer (see Trainer.TrainEpoch).
+        using var byteRange = 255.ToScalar();
+        var x = data.index_select(0, indices).to(ScalarType.Float32).div_(byteRange);
         if (transform is not null) x = transform.call(x);
         return (x.MoveToOuterDisposeScope(), targets.index_select(0, indices).MoveToOuterDisposeScope());
     }
@@ -177,13 +179,15 @@ public class MNIST : ITensorDataset, IDisposable
 
         var result = empty([n, 1, size, size], ScalarType.Byte);
         var resize = new Resize(size);
+        using var black = 0.ToScalar();
+        using var white = 255.ToScalar();
         for (long start = 0; start < n; start += Chunk)
         {
             using var scope = NewDisposeScope();
             var length = Math.Min(Chunk, n - start);
             var resized = resize.call(all.narrow(0, start, length).to(ScalarType.Float32));
             // Rounded back to bytes, as resizing a PIL image does before ToTensor.
-            result.narrow(0, start, length).copy_(resized.round_().clamp_(0, 255).to(ScalarType.Byte));
+            result.narrow(0, start, length).copy_(resized.round_().clamp_(black, white).to(ScalarType.Byte));
         }
         return result;
     }

@@ -159,10 +159,12 @@ public sealed class Predictor : IDisposable
         using var noGrad = no_grad();
         var images = digits.reshape(-1, 1, 28, 28);
         // The same conversion the dataset applies: resized as bytes, then [0, 1], then normalized.
-        var x = MNIST.ResizeImages(images, Card.Model.ImageSize()).to(ScalarType.Float32).div_(255);
-        using (var mean = Card.Mean.ToScalar())
-        using (var std = Card.Std.ToScalar())
-            x = x.sub_(mean).div_(std);
+        // Scalars disposed here rather than implicit conversions left to the finalizer, which a collection started by
+        // another request's thread can run while libtorch reads them (see Trainer.TrainEpoch).
+        using var byteRange = 255.ToScalar();
+        using var mean = Card.Mean.ToScalar();
+        using var std = Card.Std.ToScalar();
+        var x = MNIST.ResizeImages(images, Card.Model.ImageSize()).to(ScalarType.Float32).div_(byteRange).sub_(mean).div_(std);
         var probabilities = nn.functional.softmax(Model.call(x), 1).flatten().data<float>().ToArray();
         if (!probabilities.All(float.IsFinite))
             throw new InvalidOperationException($"{Card.Model}'s output is not finite: its weights hold NaN or infinite values, and give no answer.");
