@@ -84,8 +84,10 @@ public class ProgramProcessTests
         using var run = new TempFolder();
         var typescript = run.File("typescript");
         var dll = Path.Combine(AppContext.BaseDirectory, "TrainMnist.dll");
-        // script(1) gives the program a terminal, so it draws the live bar (which hides the cursor).
-        var command = $"dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
+        // script(1) gives the program a terminal, so it draws the live bar (which hides the cursor). env(1) gives it
+        // SIGINT's default disposition, as a shell does for a job in the foreground: a test run started in the
+        // background of a non-interactive shell (as CI may be) has SIGINT ignored, and an ignored signal is inherited.
+        var command = $"env --default-signal=INT dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
         using var terminal = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("script", ["-qfc", command, typescript])
         {
             RedirectStandardOutput = true, RedirectStandardInput = true,
@@ -101,7 +103,11 @@ public class ProgramProcessTests
         }
         Assert.That(program, Is.Not.Null, "the program did not start its live progress bar");
         using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", program.ToString()!])) kill.WaitForExit();
-        Assert.That(terminal.WaitForExit(60_000), Is.True, "the program did not end on Ctrl-C");
+        if (!terminal.WaitForExit(60_000))
+        {
+            terminal.Kill(entireProcessTree: true);
+            Assert.Fail("the program did not end on Ctrl-C within 60 s");
+        }
         var bytes = File.ReadAllBytes(typescript);
         var hidden = bytes.AsSpan().LastIndexOf("\u001b[?25l"u8);
         var shown = bytes.AsSpan().LastIndexOf("\u001b[?25h"u8);
