@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace LeNetTorchSharp.Kernels;
@@ -50,10 +52,14 @@ internal static class MaxPool2x2Kernel
                     for (var j = 0; j < outWidth; j++) pooled[j] = Scan(top, bottom, j).Max;
                     continue;
                 }
+                // The slices above were bounds-checked whole; within them, a block's loads need no further check.
+                ref var topRef = ref MemoryMarshal.GetReference(top);
+                ref var bottomRef = ref MemoryMarshal.GetReference(bottom);
+                ref var pooledRef = ref MemoryMarshal.GetReference(pooled);
                 for (var j = 0; ; j = Math.Min(j + WindowsPerBlock, outWidth - WindowsPerBlock))
                 {
-                    var max = Scan(Vector256.Create(top[(2 * j)..]), Vector256.Create(bottom[(2 * j)..])).Max;
-                    Vector256.Shuffle(max, EvenLanesFirst).GetLower().CopyTo(pooled[j..]);
+                    var max = Scan(Vector256.LoadUnsafe(ref topRef, (nuint)(2 * j)), Vector256.LoadUnsafe(ref bottomRef, (nuint)(2 * j))).Max;
+                    Vector256.Shuffle(max, EvenLanesFirst).GetLower().StoreUnsafe(ref pooledRef, (nuint)j);
                     if (j == outWidth - WindowsPerBlock) break;
                 }
             }
@@ -89,10 +95,15 @@ internal static class MaxPool2x2Kernel
                     }
                     continue;
                 }
+                ref var topRef = ref MemoryMarshal.GetReference(top);
+                ref var bottomRef = ref MemoryMarshal.GetReference(bottom);
+                ref var gradTopRef = ref MemoryMarshal.GetReference(gradTop);
+                ref var gradBottomRef = ref MemoryMarshal.GetReference(gradBottom);
+                ref var gradRef = ref MemoryMarshal.GetReference(grad);
                 for (var j = 0; ; j = Math.Min(j + WindowsPerBlock, outWidth - WindowsPerBlock))
                 {
-                    var scan = Scan(Vector256.Create(top[(2 * j)..]), Vector256.Create(bottom[(2 * j)..]));
-                    var g = Vector256.Shuffle(Vector256.Create(Vector128.Create(grad[j..]), Vector128<float>.Zero), DuplicateEach);
+                    var scan = Scan(Vector256.LoadUnsafe(ref topRef, (nuint)(2 * j)), Vector256.LoadUnsafe(ref bottomRef, (nuint)(2 * j)));
+                    var g = Vector256.Shuffle(Vector128.LoadUnsafe(ref gradRef, (nuint)j).ToVector256Unsafe(), DuplicateEach);
                     // Each element gets the gradient if it is the last one in scan order to replace the maximum.
                     var afterC = ~scan.ByD;
                     var afterB = ~scan.ByC & afterC;
@@ -100,8 +111,8 @@ internal static class MaxPool2x2Kernel
                     var toB = scan.ByB & afterB & g;
                     var toC = scan.ByC & afterC & g;
                     var toD = scan.ByD & g;
-                    Vector256.ConditionalSelect(EvenLanes, toA, Vector256.Shuffle(toB, SwapNeighbours)).CopyTo(gradTop[(2 * j)..]);
-                    Vector256.ConditionalSelect(EvenLanes, toC, Vector256.Shuffle(toD, SwapNeighbours)).CopyTo(gradBottom[(2 * j)..]);
+                    Vector256.ConditionalSelect(EvenLanes, toA, Vector256.Shuffle(toB, SwapNeighbours)).StoreUnsafe(ref gradTopRef, (nuint)(2 * j));
+                    Vector256.ConditionalSelect(EvenLanes, toC, Vector256.Shuffle(toD, SwapNeighbours)).StoreUnsafe(ref gradBottomRef, (nuint)(2 * j));
                     if (j == outWidth - WindowsPerBlock) break;
                 }
             }
@@ -121,6 +132,7 @@ internal static class MaxPool2x2Kernel
 
     // Window elements in scan order: a b (top row), c d (bottom row). For each of four windows, in the
     // even lane of its pair: the maximum, and whether b, c, d replaced the maximum when scanned.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static (Vector256<float> Max, Vector256<float> ByB, Vector256<float> ByC, Vector256<float> ByD) Scan(Vector256<float> top, Vector256<float> bottom)
     {
         var b = Vector256.Shuffle(top, SwapNeighbours);
@@ -133,6 +145,7 @@ internal static class MaxPool2x2Kernel
         return (Vector256.ConditionalSelect(byD, d, max), byB, byC, byD);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> Replaces(Vector256<float> element, Vector256<float> max) =>
         Vector256.GreaterThan(element, max) | ~Vector256.Equals(element, element);
 
