@@ -77,5 +77,12 @@ for key, label, better in rows:
     fmt = (lambda v: f"{v:,.0f}") if max(o + p) >= 100 else (lambda v: f"{v:.3f}")
     print(f"| {label} | {' '.join(fmt(v) for v in o)} | {' '.join(fmt(v) for v in p)} | "
           f"{' '.join(f'{r:.2f}' for r in ratios)} | **{statistics.median(ratios):.2f}x** | {min(ratios):.2f}–{max(ratios):.2f} |")
+print()
+print("| spread from process to process, (slowest - fastest) / median | ours | peer |")
+print("|---|---|---|")
+for key, label, _ in rows[:3]:
+    o, p = [r[key] for r in ours], [r[key] for r in peer]
+    spread = lambda v: (max(v) - min(v)) / statistics.median(v)
+    print(f"| {label} | {spread(o):.0%} | {spread(p):.0%} |")
 print(f"\nCPU: {cpu}. Each pair ran back to back, alternating which side went first; a ratio compares only figures of one pair.")
 PY
