@@ -77,6 +77,8 @@ for key, label, better in rows:
     fmt = (lambda v: f"{v:,.0f}") if max(o + p) >= 100 else (lambda v: f"{v:.3f}")
     print(f"| {label} | {' '.join(fmt(v) for v in o)} | {' '.join(fmt(v) for v in p)} | "
           f"{' '.join(f'{r:.2f}' for r in ratios)} | **{statistics.median(ratios):.2f}x** | {min(ratios):.2f}–{max(ratios):.2f} |")
+probe = " ".join(f"{r['matmul_peak_gflops']:.0f}" for r in ours)
+print(f"| our process's fp32 matrix multiply, GFLOP/s (the machine's state during the pair) | {probe} | | | | |")
 print()
 print("| spread from process to process, (slowest - fastest) / median | ours | peer |")
 print("|---|---|---|")
