@@ -1,5 +1,6 @@
 using LeNetTorchSharp.Models;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace LeNetTorchSharp.Tests.Models;
 
@@ -75,6 +76,55 @@ public class LeNetTests
         var error = Assert.Throws<ArgumentException>(() => net.forward(randn(8, 1, 28, 28)));
         Assert.That(error!.Message, Does.StartWith("LeNet expects input of shape [N, 1, 32, 32]; received [8, 1, 28, 28]"));
     }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Logits_and_gradients_are_the_bits_of_the_tutorials_relu_then_pool(bool poolKernel)
+    {
+        using var net = new LeNet(new LeNetOptions { UseMaxPoolKernel = poolKernel });
+        // Inputs that make whole windows negative, and windows of equal values (zeros after the ReLU).
+        using var input = cat([randn(6, 1, 32, 32) * 3 - 2, zeros(1, 1, 32, 32), full(1, 1, 32, 32, -1f)]);
+        using var gradOutput = randn(8, 10);
+
+        net.zero_grad();
+        using var output = net.forward(input);
+        output.backward([gradOutput]);
+        var grads = net.named_parameters().Select(p => (p.name, p.parameter.grad!.clone())).ToList();
+
+        // The tutorial's forward, in libtorch's functional operations on the same parameters.
+        var w = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Tensor Tutorial(Tensor x)
+        {
+            x = F.max_pool2d(F.relu(F.conv2d(x, w["conv1.weight"], w["conv1.bias"])), [2, 2]);
+            x = F.max_pool2d(F.relu(F.conv2d(x, w["conv2.weight"], w["conv2.bias"])), [2, 2]);
+            x = flatten(x, 1);
+            x = F.relu(F.linear(x, w["fc1.weight"], w["fc1.bias"]));
+            x = F.relu(F.linear(x, w["fc2.weight"], w["fc2.bias"]));
+            return F.linear(x, w["fc3.weight"], w["fc3.bias"]);
+        }
+        net.zero_grad();
+        using var expected = Tutorial(input);
+        expected.backward([gradOutput]);
+
+        Assert.That(Same(output, expected), Is.True, "logits");
+        foreach (var (name, grad) in grads)
+        {
+            Assert.That(grad.abs().sum().item<float>(), Is.GreaterThan(0f), name);
+            Assert.That(Same(grad, w[name].grad!), Is.True, name);
+        }
+
+        // A NaN pixel: NaN where the tutorial's order gives NaN, the same bits elsewhere.
+        input[0, 0, 5, 7] = tensor(float.NaN);
+        using var withNaN = net.forward(input);
+        using (no_grad())
+        {
+            using var expectedNaN = Tutorial(input);
+            Assert.That(withNaN[0].isnan().all().item<bool>(), Is.True, "the NaN image's logits");
+            Assert.That((withNaN.eq(expectedNaN) | (withNaN.isnan() & expectedNaN.isnan())).all().item<bool>(), Is.True, "logits with a NaN");
+        }
+    }
+
+    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     [Test]
     public void After_backward_every_parameter_has_a_gradient()
