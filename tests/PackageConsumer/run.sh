@@ -6,7 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-feed="${1:-$(mktemp -d)}"
+# Temporary folders go when the script ends, however it ends (the app's build with libtorch is about 1 GB).
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+feed="${1:-$scratch/feed}"
+mkdir -p "$feed"
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props")"
 torchsharp="$(sed -n 's/.*"TorchSharp" Version="\([^"]*\)".*/\1/p' "$repo/Directory.Packages.props")"
 backend="$(sed -n 's/.*"libtorch-cpu-linux-x64" Version="\([^"]*\)".*/\1/p' "$repo/Directory.Packages.props")"
@@ -16,7 +20,7 @@ dotnet pack "$repo/LeNet.TorchSharp.sln" -c Release -o "$feed" >/dev/null
 # A package of this version restored before (an earlier run) would be taken from NuGet's cache instead.
 rm -rf "$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')"/lenet.torchsharp*
 
-app="$(mktemp -d)/App"
+app="$scratch/App"
 dotnet new console -o "$app" >/dev/null
 cat > "$app/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
@@ -29,7 +33,7 @@ XML
 (cd "$app" && dotnet add package LeNet.TorchSharp --version "$version" >/dev/null \
   && dotnet add package libtorch-cpu-linux-x64 --version "$backend" >/dev/null)
 cp "$here/Program.cs" "$app/Program.cs"
-echo "consumer app: $app (LeNet.TorchSharp $version from $feed, TorchSharp $torchsharp, libtorch-cpu-linux-x64 $backend)"
+echo "consumer app: $app, removed at exit (LeNet.TorchSharp $version from $feed, TorchSharp $torchsharp, libtorch-cpu-linux-x64 $backend)"
 output="$(cd "$app" && dotnet run)"
 echo "$output"
 
