@@ -344,7 +344,7 @@ public static class Cli
         if (figurePath is not null && Path.GetFullPath(figurePath) == Path.GetFullPath(imagePath))
             throw new ArgumentException($"--figure {figurePath}: is the --image itself; expected another file (the figure would overwrite your picture).");
         if (figurePath is not null) TrainingJob.Writable("--figure", Path.GetDirectoryName(Path.GetFullPath(figurePath))!);
-        if (Path.GetExtension(modelPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (TrainingJob.IsOnnx(modelPath))
         {
             PredictOnnx(modelPath, imagePath, arch, normalization, figurePath, top, stdout);
             return;
@@ -357,11 +357,18 @@ public static class Cli
             : string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(imagePath)}: {card.Model} (no model card in {Path.GetFileName(modelPath)}: {card.Classes.Count} classes, normalization mean {card.Mean}, std {card.Std})"));
         if (predictor.KeyMapping is { } mapping) stdout.WriteLine($"  ({mapping})");
-        foreach (var (name, label, probability) in prediction.Ranked.Take(top))
+        Report(prediction.Ranked, prediction.Input, prediction.Probabilities, prediction.Classes, figurePath, top, stdout);
+    }
+
+    /// <summary>The <paramref name="top"/> classes, and the figure of the digit the model saw beside its probabilities.</summary>
+    static void Report(IEnumerable<(string Class, int Label, float Probability)> ranked, TorchSharp.torch.Tensor digit, float[] probabilities,
+        IReadOnlyList<string> classes, string? figurePath, int top, TextWriter stdout)
+    {
+        foreach (var (name, _, probability) in ranked.Take(top))
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-12} {probability * 100,6:F2}%"));
         if (figurePath is not null)
         {
-            ViewClassify.Save(prediction.Input, TorchSharp.torch.tensor(prediction.Probabilities), figurePath, prediction.Classes);
+            ViewClassify.Save(digit, TorchSharp.torch.tensor(probabilities), figurePath, classes);
             stdout.WriteLine($"Figure: {Path.GetFullPath(figurePath)}");
         }
     }
@@ -394,21 +401,15 @@ public static class Cli
             throw new ArgumentException($"{modelPath}: the file's model card says normalization mean {card.Mean}, std {card.Std}, not mean {n.Mean}, std {n.Std}. Leave out --normalize for this file.");
         var prediction = model.Predict(imagePath);
         stdout.WriteLine($"{Path.GetFileName(imagePath)}: {card.Model} trained on {card.Dataset} (ONNX opset {model.Opset}, on ONNX Runtime)");
-        foreach (var (name, _, probability) in prediction.Ranked.Take(top))
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-12} {probability * 100,6:F2}%"));
-        if (figurePath is not null)
-        {
-            using var digit = TorchSharp.torch.tensor(prediction.Input, [1, 28, 28]);
-            ViewClassify.Save(digit, TorchSharp.torch.tensor(prediction.Probabilities), figurePath, prediction.Classes);
-            stdout.WriteLine($"Figure: {Path.GetFullPath(figurePath)}");
-        }
+        using var digit = TorchSharp.torch.tensor(prediction.Input, [1, 28, 28]);
+        Report(prediction.Ranked, digit, prediction.Probabilities, prediction.Classes, figurePath, top, stdout);
     }
 
     /// <summary><c>export</c>: any weights <c>predict</c> reads, written as ONNX with their model card.</summary>
     static void Export(string modelPath, string outputPath, ModelKind? arch, Normalize? normalization, TextWriter stdout)
     {
         // Checked before the weights are read, so that a wrong --output does not come out only at the end.
-        if (!Path.GetExtension(outputPath).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (!TrainingJob.IsOnnx(outputPath))
             throw new ArgumentException($"--output {outputPath}: expected a file ending in .onnx; found '{Path.GetExtension(outputPath)}'.");
         if (Directory.Exists(outputPath)) throw new ArgumentException($"--output {outputPath}: is a directory; expected an .onnx file to write.");
         if (Path.GetFullPath(outputPath) == Path.GetFullPath(modelPath))

@@ -165,7 +165,8 @@ public static class TrainingJob
         return new TrainingReport(history, final, device.ToString(), folder, clock.Elapsed);
     }
 
-    static bool IsOnnx(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether a path names an ONNX model (written by the exporter, run on ONNX Runtime) rather than weights.</summary>
+    internal static bool IsOnnx(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The files a run writes into its folder: what a new run there would replace (not its lock).</summary>
     static readonly string[] RunFiles =
