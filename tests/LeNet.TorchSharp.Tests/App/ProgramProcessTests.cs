@@ -87,7 +87,9 @@ public class ProgramProcessTests
         // script(1) gives the program a terminal, so it draws the live bar (which hides the cursor). env(1) gives it
         // SIGINT's default disposition, as a shell does for a job in the foreground: a test run started in the
         // background of a non-interactive shell (as CI may be) has SIGINT ignored, and an ignored signal is inherited.
-        var command = $"env --default-signal=INT dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
+        // exec: script(1) runs the command through $SHELL, or /bin/sh when SHELL is unset (as in CI), and dash forks
+        // where bash execs, which would leave the signal below with the shell instead of the program.
+        var command = $"exec env --default-signal=INT dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
         using var terminal = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("script", ["-qfc", command, typescript])
         {
             RedirectStandardOutput = true, RedirectStandardInput = true,
@@ -102,11 +104,14 @@ public class ProgramProcessTests
             pgrep.WaitForExit();
         }
         Assert.That(program, Is.Not.Null, "the program did not start its live progress bar");
+        var commandLine = File.ReadAllText($"/proc/{program}/cmdline").Replace('\0', ' ');
+        Assert.That(commandLine, Does.Contain("TrainMnist.dll"), "the process to signal is the program itself");
+        var signals = string.Join(", ", File.ReadLines($"/proc/{program}/status").Where(line => line.StartsWith("SigBlk") || line.StartsWith("SigIgn")));
         using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", program.ToString()!])) kill.WaitForExit();
         if (!terminal.WaitForExit(60_000))
         {
             terminal.Kill(entireProcessTree: true);
-            Assert.Fail("the program did not end on Ctrl-C within 60 s");
+            Assert.Fail($"the program did not end on Ctrl-C within 60 s (its signal state: {signals})");
         }
         var bytes = File.ReadAllBytes(typescript);
         var hidden = bytes.AsSpan().LastIndexOf("\u001b[?25l"u8);
