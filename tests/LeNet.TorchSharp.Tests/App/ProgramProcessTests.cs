@@ -89,7 +89,8 @@ public class ProgramProcessTests
         // background of a non-interactive shell (as CI may be) has SIGINT ignored, and an ignored signal is inherited.
         // exec: script(1) runs the command through $SHELL, or /bin/sh when SHELL is unset (as in CI), and dash forks
         // where bash execs, which would leave the signal below with the shell instead of the program.
-        var command = $"exec env --default-signal=INT dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
+        // TERM: Spectre.Console draws the live bar only for a terminal it knows (CI may have no TERM at all).
+        var command = $"exec env --default-signal=INT TERM=xterm-256color dotnet {dll} --data {data.Path} --no-download --out {run.File("r")} --device cpu --no-plots --model mlp --epochs 10000 --batch-size 1";
         using var terminal = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("script", ["-qfc", command, typescript])
         {
             RedirectStandardOutput = true, RedirectStandardInput = true,
