@@ -36,7 +36,7 @@ public static class Cli
         var batchSize = new Option<int?>("--batch-size") { Description = $"samples per step [default: {defaults.BatchSize}]" };
         var lr = new Option<double?>("--lr") { Description = $"(peak) learning rate [default: {defaults.LearningRate}]" };
         var optimizer = Choice<OptimizerKind>("--optimizer", "the update rule", defaults.Optimizer);
-        var momentum = new Option<double?>("--momentum") { Description = $"momentum for sgd and rmsprop [default: {defaults.Momentum}]" };
+        var momentum = new Option<double?>("--momentum") { Description = $"momentum for sgd and rmsprop with --schedule constant or step (onecycle moves it from 0.95 to 0.85 and back) [default: {defaults.Momentum}]" };
         var nesterov = new Option<bool?>("--nesterov") { Description = $"Nesterov momentum for sgd (true/false) [default: {defaults.Nesterov.ToString().ToLowerInvariant()}]" };
         var weightDecay = new Option<double?>("--weight-decay") { Description = $"L2 penalty [default: {defaults.WeightDecay}]" };
         var schedule = Choice<ScheduleKind>("--schedule", "how the learning rate changes", defaults.Schedule);
@@ -142,6 +142,8 @@ public static class Cli
             return Guarded(stderr, () =>
             {
                 var chosen = options.Resume is { } checkpoint ? Resumed(checkpoint, requested, given, parsed) : requested;
+                chosen.Check();
+                chosen.CheckGivenFlagsTakeEffect([.. given.Select(g => g.Flag).Where(flag => flag != "--recipe")]);
                 Train(chosen, options, stdout, interactive && !parsed.GetValue(quiet));
             });
         });

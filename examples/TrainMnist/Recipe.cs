@@ -87,7 +87,10 @@ public sealed record Recipe
     /// <summary>Seeds the weights and the batch order; with the same seed a CPU run repeats its losses exactly.</summary>
     public long Seed { get; init; } = 1;
 
-    /// <summary>The default recipe: SGD with Nesterov momentum 0.9, one-cycle learning rate peaking at 0.1, batch 128, MNIST's statistics.</summary>
+    /// <summary>
+    /// The default recipe: SGD with Nesterov momentum, a one-cycle schedule (learning rate up to 0.1 and down to near
+    /// zero, momentum from 0.95 down to 0.85 and back), batch 128, MNIST's statistics.
+    /// </summary>
     public static Recipe Fast => new();
 
     /// <summary>The tutorial's plain recipe: SGD, lr 0.01, no momentum, constant rate, batch 64, (0.5, 0.5) normalization.</summary>
@@ -129,6 +132,32 @@ public sealed record Recipe
         if (!double.IsFinite(Gamma) || Gamma <= 0) throw new ArgumentException($"--gamma: expected a finite number > 0; found {Format(Gamma)}.");
         if (!double.IsFinite(NormalizeMean) || !double.IsFinite(NormalizeStd) || NormalizeStd <= 0)
             throw new ArgumentException($"the normalization: expected a finite mean and a positive std; found {Format(NormalizeMean)} and {Format(NormalizeStd)}.");
+    }
+
+    /// <summary>
+    /// Whether the schedule sets the momentum itself: one-cycle moves SGD's and RMSprop's momentum (Adam's first beta)
+    /// from 0.95 down to 0.85 and back against the learning rate, as PyTorch's <c>OneCycleLR</c> does by default, so
+    /// <see cref="Momentum"/> has no effect then.
+    /// </summary>
+    public bool CyclesMomentum => Schedule == ScheduleKind.OneCycle;
+
+    /// <summary>
+    /// Throws if a recipe flag the user gave has no effect on this recipe, naming why: a setting silently ignored
+    /// trains another run than the one asked for.
+    /// </summary>
+    /// <param name="given">The recipe flags given on the command line, as typed (<c>--momentum</c>).</param>
+    /// <exception cref="ArgumentException">A given flag would be ignored.</exception>
+    public void CheckGivenFlagsTakeEffect(IReadOnlyCollection<string> given)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        if (given.Contains("--momentum") && Optimizer == OptimizerKind.Adam)
+            throw new ArgumentException("--momentum: expected --optimizer sgd or rmsprop; found --optimizer adam, which has no momentum setting.");
+        if (given.Contains("--momentum") && CyclesMomentum)
+            throw new ArgumentException($"--momentum {Format(Momentum)}: expected --schedule constant or step, where it sets the momentum; found --schedule onecycle, " +
+                "which moves the momentum from 0.95 down to 0.85 and back itself (as PyTorch's OneCycleLR does).");
+        foreach (var flag in new[] { "--gamma", "--step-size" })
+            if (given.Contains(flag) && Schedule != ScheduleKind.Step)
+                throw new ArgumentException($"{flag}: expected --schedule step, the schedule it configures; found --schedule {Schedule.ToString().ToLowerInvariant()}.");
     }
 
     /// <summary>The optimizer over <paramref name="parameters"/>: the CLI word mapped to TorchSharp's own.</summary>

@@ -258,9 +258,11 @@ public static class TrainingJob
 
     static string Describe(Recipe recipe, nn.Module model, int epochs)
     {
-        var momentum = recipe.Optimizer != OptimizerKind.Adam && recipe.Momentum > 0
-            ? FormattableString.Invariant($" momentum {recipe.Momentum}{(recipe.Nesterov ? " (Nesterov)" : "")}")
-            : "";
+        var nesterov = recipe.Nesterov ? " (Nesterov)" : "";
+        var momentum = recipe.Optimizer == OptimizerKind.Adam
+            ? recipe.CyclesMomentum ? " beta1 0.95 → 0.85 → 0.95" : ""
+            : recipe.CyclesMomentum ? $" momentum 0.95 → 0.85 → 0.95{nesterov}"
+            : recipe.Momentum > 0 ? FormattableString.Invariant($" momentum {recipe.Momentum}{nesterov}") : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"Model: {recipe.Model} ({model.CountParameters().Total:N0} parameters); {recipe.Optimizer} lr {recipe.LearningRate}{momentum}, " +
             $"{recipe.Schedule} schedule, batch {recipe.BatchSize}, {epochs} epochs, seed {recipe.Seed}");

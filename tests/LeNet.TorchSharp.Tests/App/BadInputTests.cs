@@ -56,6 +56,10 @@ public class BadInputTests : CliFixture
     [TestCase(new[] { "--batch-size", "0" }, "--batch-size: expected a positive number of samples; found 0.")]
     [TestCase(new[] { "--momentum", "-0.5" }, "--momentum: expected a finite number ≥ 0; found -0.5.")]
     [TestCase(new[] { "--optimizer", "adam", "--nesterov", "true" }, "--nesterov true: expected --optimizer sgd with --momentum above 0; found --optimizer adam with --momentum 0.9.")]
+    [TestCase(new[] { "--momentum", "0.95" }, "--momentum 0.95: expected --schedule constant or step, where it sets the momentum; found --schedule onecycle, which moves the momentum from 0.95 down to 0.85 and back itself (as PyTorch's OneCycleLR does).")]
+    [TestCase(new[] { "--optimizer", "adam", "--schedule", "constant", "--momentum", "0.5" }, "--momentum: expected --optimizer sgd or rmsprop; found --optimizer adam, which has no momentum setting.")]
+    [TestCase(new[] { "--gamma", "0.5" }, "--gamma: expected --schedule step, the schedule it configures; found --schedule onecycle.")]
+    [TestCase(new[] { "--recipe", "tutorial", "--step-size", "2" }, "--step-size: expected --schedule step, the schedule it configures; found --schedule constant.")]
     public void Out_of_range_values_are_refused_in_the_flags_words_before_any_data_is_loaded(string[] flags, string expected)
     {
         // An empty data folder: were the data looked at first, the error would be about missing files.

@@ -40,6 +40,18 @@ public class CliTests : CliFixture
     }
 
     [Test]
+    public void The_run_states_the_momentum_it_trains_with()
+    {
+        Assert.That(Train("--model", "mlp", "--no-plots"), Does.Contain("Sgd lr 0.1 momentum 0.95 → 0.85 → 0.95 (Nesterov), OneCycle schedule"));
+        Assert.That(Run("--data", data.Path, "--no-download", "--out", run.File("constant"), "--epochs", "1", "--device", "cpu", "--no-plots",
+                "--model", "mlp", "--schedule", "constant", "--momentum", "0.5").Out,
+            Does.Contain("Sgd lr 0.1 momentum 0.5 (Nesterov), Constant schedule"));
+        Assert.That(Run("--data", data.Path, "--no-download", "--out", run.File("adam"), "--epochs", "1", "--device", "cpu", "--no-plots",
+                "--model", "mlp", "--optimizer", "adam", "--lr", "0.001").Out,
+            Does.Contain("Adam lr 0.001 beta1 0.95 → 0.85 → 0.95, OneCycle schedule"));
+    }
+
+    [Test]
     public void Training_prints_each_epoch_and_writes_the_run_folder()
     {
         var output = Train("--model", "mlp");

@@ -91,6 +91,31 @@ public class TrainingJobTests
         Assert.That(log.Read().Select(m => m.Epoch), Is.EqualTo(new[] { 1 }));
     }
 
+    [TestCase(OptimizerKind.Sgd)]
+    [TestCase(OptimizerKind.RMSprop)]
+    public void The_one_cycle_schedule_moves_the_momentum_from_095_to_085_and_back_whatever_the_recipe_says(OptimizerKind kind)
+    {
+        // What CyclesMomentum and the run's description claim, checked against TorchSharp's OneCycleLR itself.
+        var recipe = Recipe.Fast with { Optimizer = kind, Momentum = 0.5, Nesterov = kind == OptimizerKind.Sgd };
+        Assert.That(recipe.CyclesMomentum, Is.True);
+        using var model = new Mlp();
+        var optimizer = recipe.CreateOptimizer(model.parameters());
+        var scheduler = recipe.CreateScheduler(optimizer, epochs: 1, batchesPerEpoch: 100)!;
+        double Momentum() => ((TorchSharp.torch.optim.IMomentum)optimizer.ParamGroups.Single()).Momentum;
+        var seen = new List<double> { Momentum() };
+        for (var step = 0; step < 99; step++)
+        {
+            optimizer.step();
+            scheduler.step();
+            seen.Add(Momentum());
+        }
+        Assert.That(seen[0], Is.EqualTo(0.95).Within(1e-9), "starts high while the learning rate is low");
+        Assert.That(seen.Min(), Is.EqualTo(0.85).Within(1e-3), "lowest at the learning rate's peak");
+        Assert.That(seen[^1], Is.EqualTo(0.95).Within(1e-3), "back up as the learning rate anneals");
+        Assert.That(seen, Has.None.EqualTo(0.5), "the recipe's own momentum is never used");
+        Assert.That((Recipe.Fast with { Schedule = ScheduleKind.Step }).CyclesMomentum, Is.False);
+    }
+
     [Test]
     public void The_recipe_round_trips_through_a_run_description_and_a_damaged_one_names_the_entry()
     {
