@@ -17,8 +17,10 @@ namespace LeNetTorchSharp.Training;
 /// <remarks>
 /// A checkpoint is one zip file: <c>checkpoint.json</c> (format, version, counts, card, run description and the
 /// SHA-256 of every other entry), <c>model.safetensors</c> (PyTorch's keys, readable by any safetensors reader),
-/// <c>optimizer.bin</c> (TorchSharp's optimizer state) and <c>rng.safetensors</c>. It is written to a temporary
-/// file and renamed, so a kill during a save leaves the previous checkpoint intact.
+/// <c>optimizer.bin</c> (TorchSharp's optimizer state), <c>rng.safetensors</c> and, for a trainer with an
+/// <see cref="Trainer.Average"/>, <c>average.safetensors</c> (the averaged weights, which <see cref="LoadWeights"/>
+/// gives for predictions, since they are what was evaluated). It is written to a temporary file and renamed, so a
+/// kill during a save leaves the previous checkpoint intact.
 /// </remarks>
 public static class Checkpoint
 {
@@ -38,7 +40,10 @@ public static class Checkpoint
     // Optimizer: its kind and settings, checked against the trainer a checkpoint is loaded into (absent from checkpoints
     // written before it was recorded).
     sealed record Header(string Format, int Version, int Epochs, long Steps, ModelCard? Card, Dictionary<string, string> Run,
-        Dictionary<string, string> Sha256, Dictionary<string, string>? Optimizer = null);
+        Dictionary<string, string> Sha256, Dictionary<string, string>? Optimizer = null, long? AverageUpdates = null);
+
+    const string ModelEntry = "model.safetensors";
+    const string AverageEntry = "average.safetensors";
 
     /// <summary>Writes a checkpoint of <paramref name="trainer"/> (and the batch order of <paramref name="loader"/>) to <paramref name="path"/>, atomically.</summary>
     /// <param name="path">The file to write; an existing one is replaced only once the new one is complete.</param>
@@ -46,6 +51,7 @@ public static class Checkpoint
     /// <param name="loader">The training loader, whose shuffling state is saved; null if there is none.</param>
     /// <param name="card">What the weights are, for whoever predicts with them later (LeNet and the MLP); null for any other model.</param>
     /// <param name="run">The application's description of the run (its recipe), returned as is by <see cref="Read"/>.</param>
+    /// <exception cref="InvalidOperationException">The trainer's average is applied, so the model does not hold the trained weights.</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public static void Save(string path, Trainer trainer, TensorDataLoader? loader = null, ModelCard? card = null, IReadOnlyDictionary<string, string>? run = null)
     {
@@ -59,9 +65,11 @@ public static class Checkpoint
         {
             throw new ArgumentException(e.Message, nameof(card), e);
         }
+        if (trainer.Average is { IsApplied: true })
+            throw new InvalidOperationException("the trainer's average is applied to the model: save the checkpoint after the Applied() scope, so that it holds the trained weights.");
         var entries = new Dictionary<string, byte[]>
         {
-            ["model.safetensors"] = Bytes(stream => Safetensors.Save(stream, trainer.Model.state_dict())),
+            [ModelEntry] = Bytes(stream => Safetensors.Save(stream, trainer.Model.state_dict())),
             ["optimizer.bin"] = Bytes(stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -75,9 +83,10 @@ public static class Checkpoint
                 Safetensors.Save(stream, rng);
             }),
         };
+        if (trainer.Average is { } average) entries[AverageEntry] = Bytes(stream => Safetensors.Save(stream, average.Tensors));
         var header = new Header(Format, Version, trainer.EpochsCompleted, trainer.StepsTaken, card,
             new Dictionary<string, string>(run ?? new Dictionary<string, string>()), entries.ToDictionary(e => e.Key, e => Hash(e.Value)),
-            new Dictionary<string, string>(trainer.OptimizerSetup));
+            new Dictionary<string, string>(trainer.OptimizerSetup), trainer.Average?.Updates);
         AtomicFile.Write(path, temp =>
         {
             using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
@@ -109,7 +118,8 @@ public static class Checkpoint
 
     /// <summary>
     /// Restores a checkpoint into a fresh trainer (same architecture, same kind of optimizer and scheduler, built as
-    /// for the original run) and its training loader: weights, optimizer state, scheduler position, RNGs, counts.
+    /// for the original run) and its training loader: weights, optimizer state, scheduler position, RNGs, counts, and the
+    /// weight average if the trainer has one.
     /// </summary>
     /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another
     /// architecture (the message names the parameter and both shapes).</exception>
@@ -127,11 +137,18 @@ public static class Checkpoint
         {
             var optimizer = Verified(zip, header, "optimizer.bin", path);
             var rngBytes = Verified(zip, header, "rng.safetensors", path);
-            LoadModel(zip, header, trainer.Model, path);
+            LoadModel(zip, header, ModelEntry, trainer.Model, path);
             // After the architecture (the more basic difference), before anything of the optimizer is restored.
             if (header.Optimizer is { } saved && Differences(saved, trainer.OptimizerSetup) is { Count: > 0 } differences)
                 throw new CheckpointException(path, $"the checkpoint's optimizer ({saved.GetValueOrDefault("type")}) was set up otherwise than this trainer's ({trainer.OptimizerSetup["type"]}): " +
-                    $"{string.Join("; ", differences)}; build the trainer's optimizer with the checkpoint's settings");
+                    $"{string.Join("; ", differences)}; build the trainer's optimizer (and average) with the checkpoint's settings");
+            if (trainer.Average is { } average)
+            {
+                if (header.AverageUpdates is not { } updates || updates < 0)
+                    throw new CheckpointException(path, "the checkpoint holds no weight average; resume it with a trainer without Average");
+                using var averaged = Safetensors.Load(Verified(zip, header, AverageEntry, path), path);
+                average.Restore(averaged.Tensors, updates);
+            }
             trainer.Restore(header.Steps, header.Epochs);
             using (var reader = new BinaryReader(new MemoryStream(optimizer)))
                 Helper(trainer, path).load_state_dict(reader);
@@ -145,23 +162,23 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException or OverflowException)
         {
-            throw new CheckpointException(path, $"the checkpoint's optimizer or RNG state cannot be restored ({e.Message})", e);
+            throw new CheckpointException(path, $"the checkpoint's optimizer, average or RNG state cannot be restored ({e.Message})", e);
         }
         return Info(header);
     }
 
-    /// <summary>Loads only the model weights of a checkpoint into <paramref name="model"/> (for predictions).</summary>
+    /// <summary>Loads only the model weights of a checkpoint into <paramref name="model"/> (for predictions): the averaged weights where it has them.</summary>
     /// <exception cref="CheckpointException">The file is damaged, of another format or version, or holds another architecture.</exception>
     public static CheckpointInfo LoadWeights(string path, nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var zip = Open(path);
         var header = ReadHeader(zip, path);
-        LoadModel(zip, header, model, path);
+        LoadModel(zip, header, WeightsEntry(header), model, path);
         return Info(header);
     }
 
-    /// <summary>The checkpoint's weights under their <c>state_dict</c> keys (the caller disposes them) and its card, if any.</summary>
+    /// <summary>The checkpoint's weights for predictions (the average where it has one) under their <c>state_dict</c> keys (the caller disposes them) and its card, if any.</summary>
     /// <exception cref="CheckpointException">The file is damaged or of another format or version.</exception>
     internal static (IReadOnlyList<KeyValuePair<string, Tensor>> Tensors, ModelCard? Card) ReadWeights(string path)
     {
@@ -169,7 +186,7 @@ public static class Checkpoint
         var header = ReadHeader(zip, path);
         try
         {
-            return (Safetensors.Load(Verified(zip, header, "model.safetensors", path), path).Tensors, header.Card);
+            return (Safetensors.Load(Verified(zip, header, WeightsEntry(header), path), path).Tensors, header.Card);
         }
         catch (WeightsException e)
         {
@@ -185,12 +202,15 @@ public static class Checkpoint
 
     static CheckpointInfo Info(Header header) => new(header.Epochs, header.Steps, header.Card, header.Run);
 
-    /// <summary>The verified <c>model.safetensors</c> entry, copied into <paramref name="model"/>; its problems reported as the checkpoint's.</summary>
-    static void LoadModel(ZipArchive zip, Header header, nn.Module model, string path)
+    /// <summary>The weights predictions use: the averaged ones, which were evaluated, where the checkpoint has them.</summary>
+    static string WeightsEntry(Header header) => header.AverageUpdates is > 0 ? AverageEntry : ModelEntry;
+
+    /// <summary>The verified weights entry <paramref name="entry"/>, copied into <paramref name="model"/>; its problems reported as the checkpoint's.</summary>
+    static void LoadModel(ZipArchive zip, Header header, string entry, nn.Module model, string path)
     {
         try
         {
-            using var weights = Safetensors.Load(Verified(zip, header, "model.safetensors", path), path);
+            using var weights = Safetensors.Load(Verified(zip, header, entry, path), path);
             StateDict.CopyInto(model, weights.Tensors, path);
         }
         catch (WeightsException e)

@@ -42,6 +42,13 @@ public sealed class Trainer : IDisposable
     /// <summary>Batches between reads of the loss from the device (progress and the divergence check).</summary>
     public int LogEvery { get; init; } = 50;
 
+    /// <summary>
+    /// An average of the model's weights that <see cref="Step"/> updates after every optimizer step, or null; the
+    /// trainer does not own it. Evaluate it inside <see cref="ExponentialMovingAverage.Applied"/>; a checkpoint saves
+    /// and restores it with the trainer.
+    /// </summary>
+    public ExponentialMovingAverage? Average { get; init; }
+
     /// <summary>Optimizer steps taken so far (restored by <see cref="Checkpoint.Load"/>).</summary>
     public long StepsTaken { get; private set; }
 
@@ -89,7 +96,7 @@ public sealed class Trainer : IDisposable
         ownsCriterion = criterion is null;
         Criterion = criterion ?? CrossEntropyLoss();
         Device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        OptimizerSetup = Setup(optimizer, scheduled: scheduler is not null);
+        optimizerSetup = Setup(optimizer, scheduled: scheduler is not null);
     }
 
     /// <summary>
@@ -98,7 +105,11 @@ public sealed class Trainer : IDisposable
     /// SGD). Not the learning rate, which schedules move, nor, where a scheduler is attached, momentum and beta1, which
     /// OneCycleLR and CyclicLR cycle.
     /// </summary>
-    internal IReadOnlyDictionary<string, string> OptimizerSetup { get; }
+    internal IReadOnlyDictionary<string, string> OptimizerSetup => Average is null
+        ? optimizerSetup
+        : new Dictionary<string, string>(optimizerSetup) { ["average decay"] = Average.Decay.ToString("R", CultureInfo.InvariantCulture) };
+
+    readonly Dictionary<string, string> optimizerSetup;
 
     static Dictionary<string, string> Setup(optim.Optimizer optimizer, bool scheduled)
     {
@@ -126,10 +137,13 @@ public sealed class Trainer : IDisposable
     /// <param name="target">What <see cref="Criterion"/> compares the output with: int64 class indices for cross-entropy.</param>
     /// <returns>The batch's loss, detached, still on the device (read it with <c>item&lt;float&gt;()</c> when needed).</returns>
     /// <exception cref="ArgumentException">The batch is on another device, input and target counts differ, or a label is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="Average"/> is applied, so the model holds averaged weights.</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public Tensor Step(Tensor input, Tensor target)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        if (Average is { IsApplied: true })
+            throw new InvalidOperationException("the trainer's average is applied to the model: train after the Applied() scope ends, on the trained weights.");
         CheckBatch(input, target);
         using var scope = NewDisposeScope();
         // optimizer.zero_grad() with PyTorch 2's set_to_none: the module's zero_grad() drops the gradients, so
@@ -140,6 +154,7 @@ public sealed class Trainer : IDisposable
         var loss = Criterion.call(output, target);
         loss.backward();
         Optimizer.step();
+        Average?.Update();
         if (SchedulerInterval == SchedulerInterval.Batch) Scheduler?.step();
         StepsTaken++;
         // Here rather than in TrainEpoch, so that a loop of the caller's own over Step is covered too.

@@ -206,6 +206,6 @@ public class ValidationTests
         using var plainTrainer = new Trainer(plain, optim.SGD(plain.parameters(), 0.1));
         Assert.That(Assert.Throws<CheckpointException>(() => Checkpoint.Load(temp.File("nesterov.ckpt"), plainTrainer))!.Message, Is.EqualTo(
             $"{temp.File("nesterov.ckpt")}: the checkpoint's optimizer (SGD) was set up otherwise than this trainer's (SGD): " +
-            "momentum 0.9 in the checkpoint, 0 here; nesterov True in the checkpoint, False here; build the trainer's optimizer with the checkpoint's settings"));
+            "momentum 0.9 in the checkpoint, 0 here; nesterov True in the checkpoint, False here; build the trainer's optimizer (and average) with the checkpoint's settings"));
     }
 }
