@@ -55,11 +55,11 @@ public static class Phases
     static readonly Recipe ConstantRate = Recipe with { LearningRate = 0.01, Schedule = ScheduleKind.Constant };
 
     /// <summary>A model of <paramref name="kind"/> on the benchmark's device, with a trainer for <paramref name="recipe"/>.</summary>
-    static Trainer NewTrainer(nn.Module<Tensor, Tensor> model, Recipe recipe, int epochs, int batchesPerEpoch)
+    static Trainer NewTrainer(nn.Module<Tensor, Tensor> model, Recipe recipe, int epochs, int batchesPerEpoch, ExponentialMovingAverage? average = null)
     {
         model.to(Device);
         var optimizer = recipe.CreateOptimizer(model.parameters());
-        return new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, epochs, batchesPerEpoch)) { SchedulerInterval = recipe.SchedulerInterval };
+        return new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, epochs, batchesPerEpoch)) { SchedulerInterval = recipe.SchedulerInterval, Average = average };
     }
 
     /// <summary>Runs one phase in this process and returns its measurements.</summary>
@@ -134,10 +134,13 @@ public static class Phases
         using var loader = new TensorDataLoader(train, Recipe.BatchSize, shuffle: true, seed: Recipe.Seed);
         using var testLoader = new TensorDataLoader(test, 256, shuffle: false);
         var epochs = new RunOptions().Epochs;
-        using var trainer = NewTrainer(model, Recipe, epochs, loader.Count);
+        model.to(Device);
+        using var average = Recipe.CreateAverage(model);
+        using var trainer = NewTrainer(model, Recipe, epochs, loader.Count, average);
         trainer.Fit(loader, epochs, (epoch, result) =>
         {
-            accuracy = trainer.Evaluate(testLoader).Accuracy;
+            using (average?.Applied())
+                accuracy = trainer.Evaluate(testLoader).Accuracy;
             log.WriteLine($"    epoch {epoch}: {result.Elapsed.TotalSeconds:F2}s, test accuracy {accuracy * 100:F2}%");
             if (timeTo99 is null && accuracy >= 0.99) timeTo99 = SinceProcessStart();
         }, _ => firstStep ??= SinceProcessStart());

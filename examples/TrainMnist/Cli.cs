@@ -30,8 +30,8 @@ public static class Cli
         var runDefaults = new RunOptions();
         var model = Choice<ModelKind>("--model", "the network", defaults.Model);
         var dataset = Choice("--dataset", "the dataset", ["mnist", "fashion-mnist"], "mnist");
-        var recipe = Choice("--recipe", "fast: the default recipe (SGD + Nesterov, one-cycle lr peaking at 0.1, batch 128, MNIST statistics); " +
-            "tutorial: plain SGD lr 0.01, batch 64, normalization (0.5, 0.5)", ["fast", "tutorial"], "fast");
+        var recipe = Choice("--recipe", "fast: the default recipe (SGD + Nesterov, one-cycle lr peaking at 0.1, batch 128, MNIST statistics, weights' moving average); " +
+            "tutorial: plain SGD lr 0.01, batch 64, normalization (0.5, 0.5), no average", ["fast", "tutorial"], "fast");
         var epochs = new Option<int?>("--epochs") { Description = $"total epochs [default: {runDefaults.Epochs}]" };
         var batchSize = new Option<int?>("--batch-size") { Description = $"samples per step [default: {defaults.BatchSize}]" };
         var lr = new Option<double?>("--lr") { Description = $"(peak) learning rate [default: {defaults.LearningRate}]" };
@@ -42,6 +42,7 @@ public static class Cli
         var schedule = Choice<ScheduleKind>("--schedule", "how the learning rate changes", defaults.Schedule);
         var gamma = new Option<double?>("--gamma") { Description = $"decay factor per --step-size epochs for --schedule step [default: {defaults.Gamma}]" };
         var stepSize = new Option<int?>("--step-size") { Description = $"epochs between decays for --schedule step [default: {defaults.StepSize}]" };
+        var ema = new Option<double?>("--ema") { Description = $"decay of the weights' moving average that is evaluated and saved (PyTorch's AveragedModel with get_ema_multi_avg_fn); 0 for the trained weights [default: {defaults.AverageDecay}]" };
         var normalize = Choice("--normalize", "mnist (mean 0.1307, std 0.3081) or tutorial (0.5, 0.5) [default: the recipe's]", ["mnist", "tutorial"], null);
         var seed = new Option<long?>("--seed") { Description = $"seeds weights and batch order; a CPU run with a seed repeats exactly [default: {defaults.Seed}]" };
         var device = Choice<DeviceChoice>("--device", "where to train (cuda needs the CUDA build: dotnet build -p:TorchBackend=cuda)", runDefaults.Device);
@@ -58,7 +59,7 @@ public static class Cli
 
         var root = new RootCommand("Train LeNet or an MLP on MNIST or Fashion-MNIST with TorchSharp.")
         {
-            model, dataset, recipe, epochs, batchSize, lr, optimizer, momentum, nesterov, weightDecay, schedule, gamma, stepSize, normalize,
+            model, dataset, recipe, epochs, batchSize, lr, optimizer, momentum, nesterov, weightDecay, schedule, gamma, stepSize, ema, normalize,
             seed, device, data, noDownload, output, force, resume, allowOtherData, save, noPlots, quiet, dryRun,
         };
 
@@ -107,6 +108,7 @@ public static class Cli
                 Schedule = Given(schedule) ? Parse<ScheduleKind>(parsed.GetValue(schedule)!) : preset.Schedule,
                 StepSize = parsed.GetValue(stepSize) ?? preset.StepSize,
                 Gamma = parsed.GetValue(gamma) ?? preset.Gamma,
+                AverageDecay = parsed.GetValue(ema) ?? preset.AverageDecay,
                 NormalizeMean = normalization.Mean,
                 NormalizeStd = normalization.Std,
                 Seed = parsed.GetValue(seed) ?? preset.Seed,
@@ -120,8 +122,8 @@ public static class Cli
             {
                 (model, ["model"]), (dataset, ["dataset"]), (batchSize, ["batch-size"]), (lr, ["lr"]), (optimizer, ["optimizer"]),
                 (momentum, ["momentum"]), (nesterov, ["nesterov"]), (weightDecay, ["weight-decay"]), (schedule, ["schedule"]),
-                (stepSize, ["step-size"]), (gamma, ["gamma"]), (normalize, ["normalize-mean", "normalize-std"]), (seed, ["seed"]),
-                (recipe, ["batch-size", "lr", "momentum", "nesterov", "schedule", "normalize-mean", "normalize-std"]),
+                (stepSize, ["step-size"]), (gamma, ["gamma"]), (ema, ["ema"]), (normalize, ["normalize-mean", "normalize-std"]), (seed, ["seed"]),
+                (recipe, ["batch-size", "lr", "momentum", "nesterov", "schedule", "normalize-mean", "normalize-std", "ema"]),
             })
                 if (Given(option)) given.AddRange(keys.Select(k => (option.Name, k)));
 

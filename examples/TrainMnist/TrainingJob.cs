@@ -82,8 +82,10 @@ public static class TrainingJob
         using var loader = new TensorDataLoader(train, recipe.BatchSize, shuffle: true, seed: recipe.Seed);
         using var testLoader = new TensorDataLoader(test, EvaluationBatchSize);
         var optimizer = recipe.CreateOptimizer(model.parameters());
+        using var average = recipe.CreateAverage(model);
         using var trainer = new Trainer(model, optimizer, recipe.CreateScheduler(optimizer, options.Epochs, loader.Count))
         {
+            Average = average,
             SchedulerInterval = recipe.SchedulerInterval,
             LogEvery = options.LogEvery,
         };
@@ -118,7 +120,9 @@ public static class TrainingJob
         Evaluation? last = null;
         trainer.Fit(loader, options.Epochs, (epoch, result) =>
         {
-            var evaluation = trainer.Evaluate(testLoader);
+            Evaluation evaluation;
+            using (average?.Applied())
+                evaluation = trainer.Evaluate(testLoader);
             last = evaluation;
             var record = new EpochMetrics(epoch, result.Loss, evaluation.Loss, evaluation.Accuracy, result.Elapsed.TotalSeconds, result.SamplesPerSecond, result.LearningRate);
             history.Add(record);
@@ -139,6 +143,8 @@ public static class TrainingJob
             if (improved) AtomicFile.Write(bestCheckpoint, temp => File.Copy(lastCheckpoint, temp));
         }, progress => onProgress?.Invoke(trainer.EpochsCompleted + 1, progress));
 
+        // From here on the model holds the weights the run evaluated, saves and draws: the average, where there is one.
+        using var applied = average?.Applied();
         var final = last ?? trainer.Evaluate(testLoader);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Test accuracy {final.Accuracy * 100:F2}% ({final.Correct:N0}/{final.Samples:N0}) after {options.Epochs} epochs, {clock.Elapsed.TotalSeconds:F1}s in all"));
@@ -263,9 +269,10 @@ public static class TrainingJob
             ? recipe.CyclesMomentum ? " beta1 0.95 → 0.85 → 0.95" : ""
             : recipe.CyclesMomentum ? $" momentum 0.95 → 0.85 → 0.95{nesterov}"
             : recipe.Momentum > 0 ? FormattableString.Invariant($" momentum {recipe.Momentum}{nesterov}") : "";
+        var average = recipe.AverageDecay > 0 ? FormattableString.Invariant($"; evaluating the weights' moving average (decay {recipe.AverageDecay})") : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"Model: {recipe.Model} ({model.CountParameters().Total:N0} parameters); {recipe.Optimizer} lr {recipe.LearningRate}{momentum}, " +
-            $"{recipe.Schedule} schedule, batch {recipe.BatchSize}, {epochs} epochs, seed {recipe.Seed}");
+            $"{recipe.Schedule} schedule, batch {recipe.BatchSize}, {epochs} epochs, seed {recipe.Seed}{average}");
     }
 
     static string DefaultRunFolder(Recipe recipe) =>
@@ -347,6 +354,7 @@ public static class TrainingJob
         foreach (var (images, labels) in loader)
         {
             using var loss = trainer.Step(images, labels);
+            // The dry run evaluates what a run would: the average, which one step has made a copy of the weights.
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: one batch of {images.shape[0]}, loss {loss.item<float>():F4}"));
             break;
         }
@@ -355,6 +363,7 @@ public static class TrainingJob
         using (firstImages)
         using (firstLabels)
         using (var firstBatches = new TensorDataLoader(firstImages, firstLabels, EvaluationBatchSize))
+        using (trainer.Average?.Applied())
             evaluation = trainer.Evaluate(firstBatches);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: evaluated {evaluation.Samples} test images, accuracy {evaluation.Accuracy * 100:F2}%"));
         return new TrainingReport([], evaluation, device.ToString(), null, clock.Elapsed);

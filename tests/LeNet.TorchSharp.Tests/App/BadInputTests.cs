@@ -58,6 +58,7 @@ public class BadInputTests : CliFixture
     [TestCase(new[] { "--optimizer", "adam", "--nesterov", "true" }, "--nesterov true: expected --optimizer sgd with --momentum above 0; found --optimizer adam with --momentum 0.9.")]
     [TestCase(new[] { "--momentum", "0.95" }, "--momentum 0.95: expected --schedule constant or step, where it sets the momentum; found --schedule onecycle, which moves the momentum from 0.95 down to 0.85 and back itself (as PyTorch's OneCycleLR does).")]
     [TestCase(new[] { "--optimizer", "adam", "--schedule", "constant", "--momentum", "0.5" }, "--momentum: expected --optimizer sgd or rmsprop; found --optimizer adam, which has no momentum setting.")]
+    [TestCase(new[] { "--ema", "1" }, "--ema: expected a decay in [0, 1) (0 evaluates the trained weights themselves); found 1.")]
     [TestCase(new[] { "--gamma", "0.5" }, "--gamma: expected --schedule step, the schedule it configures; found --schedule onecycle.")]
     [TestCase(new[] { "--recipe", "tutorial", "--step-size", "2" }, "--step-size: expected --schedule step, the schedule it configures; found --schedule constant.")]
     public void Out_of_range_values_are_refused_in_the_flags_words_before_any_data_is_loaded(string[] flags, string expected)

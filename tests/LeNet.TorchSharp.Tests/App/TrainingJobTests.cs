@@ -91,6 +91,18 @@ public class TrainingJobTests
         Assert.That(log.Read().Select(m => m.Epoch), Is.EqualTo(new[] { 1 }));
     }
 
+    [Test]
+    public void A_run_description_of_version_1_reads_as_a_run_without_a_weight_average()
+    {
+        var v1 = new Dictionary<string, string>(Recipe.Fast.ToRun()) { ["recipe-version"] = "1" };
+        v1.Remove("ema");
+        Assert.That(Recipe.FromRun(v1), Is.EqualTo(Recipe.Fast with { AverageDecay = 0 }));
+        Assert.That(Recipe.FromRun(Recipe.Fast.ToRun()).AverageDecay, Is.EqualTo(0.99));
+        var v2 = new Dictionary<string, string>(Recipe.Fast.ToRun());
+        v2.Remove("ema");
+        Assert.That(() => Recipe.FromRun(v2), Throws.TypeOf<FormatException>().With.Message.StartsWith("the run description has no 'ema'"));
+    }
+
     [TestCase(OptimizerKind.Sgd)]
     [TestCase(OptimizerKind.RMSprop)]
     public void The_one_cycle_schedule_moves_the_momentum_from_095_to_085_and_back_whatever_the_recipe_says(OptimizerKind kind)
