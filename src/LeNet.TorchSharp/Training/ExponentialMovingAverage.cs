@@ -27,7 +27,8 @@ namespace LeNetTorchSharp.Training;
 public sealed class ExponentialMovingAverage : IDisposable
 {
     // Weight: 1 − decay as a tensor of the parameter's type and device (TorchSharp's lerp_ takes no Scalar weight).
-    readonly (string Name, Parameter Parameter, Tensor Average, Tensor Weight)[] entries;
+    readonly (string Name, Tensor Average, Tensor Weight)[] entries;
+    readonly Module model;
     Tensor[]? applied;
     bool disposed;
 
@@ -42,9 +43,9 @@ public sealed class ExponentialMovingAverage : IDisposable
         if (!(decay >= 0 && decay < 1))
             throw new ArgumentOutOfRangeException(nameof(decay), decay, $"expected a decay in [0, 1) (the share of the average kept at each update); found {decay}.");
         Decay = decay;
+        this.model = model;
         using (no_grad())
-            entries = [.. model.named_parameters().Select(p => (p.name, p.parameter, p.parameter.detach().clone(),
-                tensor(1 - decay, p.parameter.dtype, p.parameter.device)))];
+            entries = [.. model.named_parameters().Select(p => (p.name, p.parameter.detach().clone(), tensor(1 - decay, p.parameter.dtype, p.parameter.device)))];
         if (entries.Length == 0)
             throw new ArgumentException($"{model.GetType().Name} has no parameters to average.", nameof(model));
     }
@@ -66,14 +67,37 @@ public sealed class ExponentialMovingAverage : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (IsApplied)
             throw new InvalidOperationException("the averaged weights are applied to the model; update the average after the Applied() scope ends.");
+        var parameters = Parameters();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        foreach (var (_, parameter, average, weight) in entries)
+        for (var i = 0; i < entries.Length; i++)
         {
-            if (Updates == 0) average.copy_(parameter);
-            else average.lerp_(parameter, weight);
+            if (Updates == 0) entries[i].Average.copy_(parameters[i]);
+            else entries[i].Average.lerp_(parameters[i], entries[i].Weight);
         }
         Updates++;
+    }
+
+    /// <summary>
+    /// The model's parameters now, checked against the average's: looked up at every use rather than kept, because
+    /// <c>model.to(…)</c> replaces a TorchSharp module's parameter objects, and an average of the old ones would go
+    /// on silently averaging weights no longer trained.
+    /// </summary>
+    Parameter[] Parameters()
+    {
+        var parameters = model.named_parameters().ToArray();
+        if (parameters.Length != entries.Length)
+            throw new InvalidOperationException($"the model has {parameters.Length} parameters; the average was made for {entries.Length}.");
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var (name, parameter) = parameters[i];
+            var average = entries[i].Average;
+            if (name != entries[i].Name || parameter.dtype != average.dtype || parameter.device_type != average.device_type || parameter.device_index != average.device_index || !parameter.shape.SequenceEqual(average.shape))
+                throw new InvalidOperationException(
+                    $"the model's parameter '{name}' is {parameter.dtype} [{string.Join(", ", parameter.shape)}] on {parameter.device}; the average was made for " +
+                    $"'{entries[i].Name}', {average.dtype} [{string.Join(", ", average.shape)}] on {average.device}: create the average after moving or converting the model.");
+        }
+        return [.. parameters.Select(p => p.parameter)];
     }
 
     /// <summary>
@@ -88,18 +112,20 @@ public sealed class ExponentialMovingAverage : IDisposable
         if (Updates == 0)
             throw new InvalidOperationException("nothing has been averaged yet: call Update() after a step (a Trainer with this Average does) before applying the average.");
         if (IsApplied) throw new InvalidOperationException("the average is applied already.");
+        var parameters = Parameters();
         using var noGrad = no_grad();
-        applied = [.. entries.Select(e => e.Parameter.detach().clone())];
-        foreach (var (_, parameter, average, _) in entries) parameter.copy_(average);
+        applied = [.. parameters.Select(p => p.detach().clone())];
+        for (var i = 0; i < entries.Length; i++) parameters[i].copy_(entries[i].Average);
         return new Scope(this);
     }
 
     void Unapply()
     {
         if (applied is null) return;
+        var parameters = model.parameters().ToArray();
         using (no_grad())
             for (var i = 0; i < entries.Length; i++)
-                entries[i].Parameter.copy_(applied[i]);
+                parameters[i].copy_(applied[i]);
         foreach (var trained in applied) trained.Dispose();
         applied = null;
     }
@@ -116,7 +142,7 @@ public sealed class ExponentialMovingAverage : IDisposable
         if (byName.Keys.Except(entries.Select(e => e.Name)).FirstOrDefault() is { } extra)
             throw new InvalidDataException($"the saved average has '{extra}', which the model has no parameter of");
         using var noGrad = no_grad();
-        foreach (var (name, _, average, _) in entries)
+        foreach (var (name, average, _) in entries)
         {
             if (!byName.TryGetValue(name, out var tensor)) throw new InvalidDataException($"the saved average has no '{name}'");
             if (!tensor.shape.SequenceEqual(average.shape))
@@ -132,7 +158,7 @@ public sealed class ExponentialMovingAverage : IDisposable
         if (disposed) return;
         Unapply();
         disposed = true;
-        foreach (var (_, _, average, weight) in entries)
+        foreach (var (_, average, weight) in entries)
         {
             average.Dispose();
             weight.Dispose();

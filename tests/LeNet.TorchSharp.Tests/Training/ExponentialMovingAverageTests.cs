@@ -1,6 +1,7 @@
 using LeNetTorchSharp.Models;
 using LeNetTorchSharp.Tests.Data;
 using LeNetTorchSharp.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LeNetTorchSharp.Tests.Training;
@@ -70,6 +71,20 @@ public class ExponentialMovingAverageTests
         }
         Assert.That(average.IsApplied, Is.False);
         Assert.That(Same(trained, model), Is.True);
+    }
+
+    [Test]
+    public void A_model_converted_after_the_average_was_made_is_refused_naming_the_parameter()
+    {
+        // Module.to(…) replaces TorchSharp's parameter objects: an average of the old ones would stop following training.
+        using var model = new Mlp(hidden: [16]);
+        using var average = new ExponentialMovingAverage(model, decay: 0.9);
+        average.Update();
+        model.to(ScalarType.Float64);
+        Assert.That(() => average.Update(), Throws.InvalidOperationException.With.Message.EqualTo(
+            "the model's parameter 'fc1.weight' is Float64 [16, 784] on cpu; the average was made for 'fc1.weight', Float32 [16, 784] on cpu: " +
+            "create the average after moving or converting the model."));
+        Assert.That(() => average.Applied(), Throws.InvalidOperationException);
     }
 
     [TestCase(1.0)]
