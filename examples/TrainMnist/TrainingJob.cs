@@ -354,7 +354,6 @@ public static class TrainingJob
         foreach (var (images, labels) in loader)
         {
             using var loss = trainer.Step(images, labels);
-            // The dry run evaluates what a run would: the average, which one step has made a copy of the weights.
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: one batch of {images.shape[0]}, loss {loss.item<float>():F4}"));
             break;
         }
@@ -363,6 +362,7 @@ public static class TrainingJob
         using (firstImages)
         using (firstLabels)
         using (var firstBatches = new TensorDataLoader(firstImages, firstLabels, EvaluationBatchSize))
+        // What a run would evaluate: the average, which the one step has made a copy of the weights.
         using (trainer.Average?.Applied())
             evaluation = trainer.Evaluate(firstBatches);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dry run: evaluated {evaluation.Samples} test images, accuracy {evaluation.Accuracy * 100:F2}%"));

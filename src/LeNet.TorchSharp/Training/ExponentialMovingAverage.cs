@@ -1,3 +1,4 @@
+using LeNetTorchSharp.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -94,8 +95,8 @@ public sealed class ExponentialMovingAverage : IDisposable
             var average = entries[i].Average;
             if (name != entries[i].Name || parameter.dtype != average.dtype || parameter.device_type != average.device_type || parameter.device_index != average.device_index || !parameter.shape.SequenceEqual(average.shape))
                 throw new InvalidOperationException(
-                    $"the model's parameter '{name}' is {parameter.dtype} [{string.Join(", ", parameter.shape)}] on {parameter.device}; the average was made for " +
-                    $"'{entries[i].Name}', {average.dtype} [{string.Join(", ", average.shape)}] on {average.device}: create the average after moving or converting the model.");
+                    $"the model's parameter '{name}' is {parameter.dtype} {StateDict.Shape(parameter.shape)} on {parameter.device}; the average was made for " +
+                    $"'{entries[i].Name}', {average.dtype} {StateDict.Shape(average.shape)} on {average.device}: create the average after moving or converting the model.");
         }
         return [.. parameters.Select(p => p.parameter)];
     }
@@ -146,7 +147,7 @@ public sealed class ExponentialMovingAverage : IDisposable
         {
             if (!byName.TryGetValue(name, out var tensor)) throw new InvalidDataException($"the saved average has no '{name}'");
             if (!tensor.shape.SequenceEqual(average.shape))
-                throw new InvalidDataException($"the saved average's '{name}' is [{string.Join(", ", tensor.shape)}], the model's [{string.Join(", ", average.shape)}]");
+                throw new InvalidDataException($"the saved average's '{name}' is {StateDict.Shape(tensor.shape)}, the model's {StateDict.Shape(average.shape)}");
             average.copy_(tensor);
         }
         Updates = updates;
