@@ -57,7 +57,7 @@ public sealed class LeNet : Module<Tensor, Tensor>
         // The tutorial's F.max_pool2d(F.relu(conv(x)), 2), pooled first: ReLU keeps order and clamps a window's
         // maximum as it clamps each element, so the values and the gradients are the same bits, and the ReLU
         // touches a quarter of the elements.
-        var c1 = conv1.call(input);               // N x 6 x 28 x 28
+        var c1 = conv(conv1, input);              // N x 6 x 28 x 28
         var s2 = F.relu(max_pool2d(c1));          // N x 6 x 14 x 14
         var c3 = conv2.call(s2);                  // N x 16 x 10 x 10
         var s4 = F.relu(max_pool2d(c3));          // N x 16 x 5 x 5
@@ -66,6 +66,9 @@ public sealed class LeNet : Module<Tensor, Tensor>
         var f6 = F.relu(fc2.call(f5));            // N x 84
         return fc3.call(f6);                      // N x 10
     }
+
+    /// <summary><c>conv1(x)</c>, on this library's CPU kernel where it applies unless <see cref="LeNetOptions.UseConvKernel"/> is off.</summary>
+    Tensor conv(Conv2d layer, Tensor x) => Options.UseConvKernel ? InputConv2d.Forward(layer, x) : layer.call(x);
 
     /// <summary><c>F.max_pool2d(x, 2)</c>, on this library's CPU kernel unless <see cref="LeNetOptions.UseMaxPoolKernel"/> is off.</summary>
     Tensor max_pool2d(Tensor x) => Options.UseMaxPoolKernel ? MaxPool2x2.Forward(x) : F.max_pool2d(x, 2);

@@ -38,6 +38,13 @@ public sealed record LeNetOptions
     /// </summary>
     public bool UseMaxPoolKernel { get; init; } = true;
 
+    /// <summary>
+    /// Whether <c>conv1</c> runs on this library's vectorized CPU kernel when its input needs no gradient (float32 on x64
+    /// with AVX2, no hooks on <c>conv1</c>; libtorch's values to float rounding, faster) or always on libtorch's
+    /// convolution. Turn it off to compare, or to rule the kernel out when chasing a problem; it changes this model only.
+    /// </summary>
+    public bool UseConvKernel { get; init; } = true;
+
     /// <summary>Side of the feature map after conv → 2x2 pool → conv → 2x2 pool.</summary>
     internal int FeatureSize => ((InputSize - KernelSize + 1) / 2 - KernelSize + 1) / 2;
 

@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Kernels;
+
+/// <summary>The autograd function behind <see cref="InputConv2d"/>: a convolution whose input needs no gradient, forward
+/// and the weight's and bias's gradients through <see cref="Conv2dKernel"/>.</summary>
+/// <remarks>The input's gradient is never computed: a network's first layer reads data, and libtorch spends most of a
+/// convolution's backward pass on the input's gradient when it is not asked for one only if it can tell.</remarks>
+internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputConv2dFunction>
+{
+    public override string Name => "InputConv2dBackward";
+
+    /// <summary>Calls that took the kernel, so that tests can tell it from libtorch's.</summary>
+    internal static long Calls;
+
+    /// <summary>Whether the kernel takes this stride-1, unpadded convolution: float32 on the CPU of an x64 machine with
+    /// AVX2 whose libtorch runs on libgomp (the kernel pays only on libtorch's threads), an input that needs no gradient,
+    /// and output rows at least a vector wide. Anything else goes to libtorch.</summary>
+    public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
+        Conv2dKernel.IsAccelerated && LibTorchThreads.Available
+        && !(input.requires_grad && is_grad_enabled())
+        && input.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
+        && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+        && (bias is null || (bias.device_type == DeviceType.CPU && bias.dtype == ScalarType.Float32 && bias.shape.SequenceEqual([weight.shape[0]])))
+        && input.dim() == 4 && weight.dim() == 4
+        && input.shape[1] == weight.shape[1] && weight.shape[2] == weight.shape[3]
+        && input.shape[2] >= weight.shape[2] && input.shape[3] >= weight.shape[3]
+        && Shape(input, weight).Fits
+        && Math.Max(input.numel(), (long)Shape(input, weight).OutputLength) <= int.MaxValue / sizeof(float);
+
+    /// <summary><c>conv2d(input, weight, bias)</c>, stride 1, no padding.</summary>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
+    {
+        Interlocked.Increment(ref Calls);
+        var tracked = is_grad_enabled() && (weight.requires_grad || bias?.requires_grad == true);
+        // Without a gradient to track, skip the autograd function and what it keeps for backward.
+        if (!tracked)
+        {
+            using var x = input.contiguous();
+            return Convolve(x, weight, bias);
+        }
+        return bias is null ? apply(input, weight) : apply(input, weight, bias);
+    }
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var input = ((Tensor)vars[0]).contiguous();
+        var weight = (Tensor)vars[1];
+        var bias = vars.Length > 2 ? (Tensor)vars[2] : null;
+        ctx.save_for_backward([input, weight]);
+        ctx.save_data("bias", bias is not null);
+        return Convolve(input, weight, bias);
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var saved = ctx.get_saved_variables();
+        Tensor input = saved[0], weight = saved[1];
+        var hasBias = (bool)ctx.get_data("bias");
+        // Under create_graph the gradients must themselves be differentiable: let libtorch's convolution build them.
+        if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, gradOutput);
+        var s = Shape(input, weight);
+        using var grad = gradOutput.contiguous();
+        // One set of lane sums per chunk of the batch, added up in chunk order: the same result whichever thread ran which.
+        var chunks = Chunks(s);
+        var weightSums = new Vector256<float>[chunks][];
+        var biasSums = new Vector256<float>[chunks][];
+        LibTorchThreads.For(chunks, chunk =>
+        {
+            weightSums[chunk] = new Vector256<float>[s.WeightLength];
+            biasSums[chunk] = new Vector256<float>[s.OutChannels];
+            Conv2dKernel.AccumulateGradients(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk],
+                s.Batch * chunk / chunks, s.Batch * (chunk + 1) / chunks);
+        });
+        for (var chunk = 1; chunk < chunks; chunk++)
+        {
+            for (var i = 0; i < s.WeightLength; i++) weightSums[0][i] += weightSums[chunk][i];
+            for (var i = 0; i < s.OutChannels; i++) biasSums[0][i] += biasSums[chunk][i];
+        }
+        var gradWeight = empty_like(weight);
+        Conv2dKernel.Reduce(weightSums[0], Floats(gradWeight));
+        if (!hasBias) return [null!, gradWeight];
+        var gradBias = empty(s.OutChannels, ScalarType.Float32);
+        Conv2dKernel.Reduce(biasSums[0], Floats(gradBias));
+        return [null!, gradWeight, gradBias];
+    }
+
+    // Chunks of the batch for libtorch's threads: a few per thread, so that neither waits long for the other, and a
+    // number that does not depend on the thread count, so that the gradients' sums are the same on every machine.
+    static int Chunks(Conv2dKernel.Shape s) => Math.Clamp(s.Batch, 1, 8);
+
+    static Tensor Convolve(Tensor input, Tensor weight, Tensor? bias)
+    {
+        var s = Shape(input, weight);
+        using var w = weight.detach().contiguous();
+        using var b = bias?.detach().contiguous();
+        var output = empty([s.Batch, s.OutChannels, s.OutHeight, s.OutWidth], ScalarType.Float32);
+        var chunks = Chunks(s);
+        LibTorchThreads.For(chunks, chunk => Conv2dKernel.Forward(s, Floats(input), Floats(w), b is null ? [] : Floats(b), Floats(output),
+            s.Batch * chunk / chunks, s.Batch * (chunk + 1) / chunks));
+        return output;
+    }
+
+    static List<Tensor> DifferentiableGradients(Tensor input, Tensor weight, bool hasBias, Tensor gradOutput)
+    {
+        using var w = weight.detach().requires_grad_(true);
+        using var b = hasBias ? zeros(weight.shape[0]).requires_grad_(true) : null;
+        using var output = nn.functional.conv2d(input, w, b);
+        var grads = autograd.grad([output], b is null ? [w] : [w, b], [gradOutput], create_graph: true);
+        return b is null ? [null!, grads[0]] : [null!, grads[0], grads[1]];
+    }
+
+    static Conv2dKernel.Shape Shape(Tensor input, Tensor weight) => new(
+        (int)input.shape[0], (int)input.shape[1], (int)weight.shape[0], (int)input.shape[2], (int)input.shape[3], (int)weight.shape[2]);
+
+    // A view of a contiguous CPU tensor's memory: TorchSharp's bytes are the tensor's own, not a copy.
+    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+}
