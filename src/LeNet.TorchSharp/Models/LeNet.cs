@@ -59,7 +59,7 @@ public sealed class LeNet : Module<Tensor, Tensor>
         // touches a quarter of the elements.
         var c1 = conv(conv1, input);              // N x 6 x 28 x 28
         var s2 = F.relu(max_pool2d(c1));          // N x 6 x 14 x 14
-        var c3 = conv2.call(s2);                  // N x 16 x 10 x 10
+        var c3 = conv(conv2, s2);                 // N x 16 x 10 x 10
         var s4 = F.relu(max_pool2d(c3));          // N x 16 x 5 x 5
         var flat = torch.flatten(s4, 1);          // N x 400
         var f5 = F.relu(fc1.call(flat));          // N x 120
@@ -67,8 +67,12 @@ public sealed class LeNet : Module<Tensor, Tensor>
         return fc3.call(f6);                      // N x 10
     }
 
-    /// <summary><c>conv1(x)</c>, on this library's CPU kernel where it applies unless <see cref="LeNetOptions.UseConvKernel"/> is off.</summary>
-    Tensor conv(Conv2d layer, Tensor x) => Options.UseConvKernel ? InputConv2d.Forward(layer, x) : layer.call(x);
+    /// <summary><c>conv1(x)</c> or <c>conv2(x)</c>, with this library's CPU kernels where they apply (conv1 whole, conv2's
+    /// weight gradient) unless <see cref="LeNetOptions.UseConvKernel"/> or <see cref="LeNetOptions.UseConv2Kernel"/> is off.</summary>
+    Tensor conv(Conv2d layer, Tensor x) =>
+        layer == conv1 && Options.UseConvKernel ? InputConv2d.Forward(layer, x)
+        : layer == conv2 && Options.UseConv2Kernel ? Conv2WeightGradient.Forward(layer, x)
+        : layer.call(x);
 
     /// <summary><c>F.max_pool2d(x, 2)</c>, on this library's CPU kernel unless <see cref="LeNetOptions.UseMaxPoolKernel"/> is off.</summary>
     Tensor max_pool2d(Tensor x) => Options.UseMaxPoolKernel ? MaxPool2x2.Forward(x) : F.max_pool2d(x, 2);

@@ -45,6 +45,14 @@ public sealed record LeNetOptions
     /// </summary>
     public bool UseConvKernel { get; init; } = true;
 
+    /// <summary>
+    /// Whether <c>conv2</c>'s weight and bias gradients come from this library's vectorized CPU kernel (float32 on x64
+    /// with AVX2, 16 output channels and 5x5 kernels as in the tutorial, no hooks on <c>conv2</c>; libtorch's values to
+    /// float rounding, faster), its forward pass and input gradient staying libtorch's, or all from libtorch's
+    /// convolution. Turn it off to compare, or to rule the kernel out when chasing a problem; it changes this model only.
+    /// </summary>
+    public bool UseConv2Kernel { get; init; } = true;
+
     /// <summary>Side of the feature map after conv → 2x2 pool → conv → 2x2 pool.</summary>
     internal int FeatureSize => ((InputSize - KernelSize + 1) / 2 - KernelSize + 1) / 2;
 

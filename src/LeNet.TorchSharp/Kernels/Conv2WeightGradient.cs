@@ -1,0 +1,24 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Kernels;
+
+/// <summary>
+/// LeNet's conv2 (16 output channels, 5x5) with its weight's and bias's gradients computed by this library's vectorized
+/// CPU kernel: libtorch's forward pass and input gradient, weight and bias gradients to float rounding.
+/// </summary>
+/// <remarks>
+/// Why it exists: libtorch's convolution backward for conv2 took 1.48–1.53 ms at batch 128 on two cores; its input
+/// gradient alone (the same primitive, as <c>conv_transpose2d</c>) 0.63 ms, and the kernel's weight gradient on
+/// libtorch's threads (<see cref="LibTorchThreads"/>) a fraction of the rest (bench/README.md). Anything the kernel does
+/// not handle (another shape, device or type, no gradient to compute) and a layer with hooks go to the layer itself.
+/// <see cref="Models.LeNetOptions.UseConv2Kernel"/> turns it off for one model.
+/// </remarks>
+internal static class Conv2WeightGradient
+{
+    /// <summary><paramref name="layer"/> applied to <paramref name="input"/>, through the kernel where it can.</summary>
+    public static Tensor Forward(Conv2d layer, Tensor input) =>
+        !InputConv2d.HasHooks(layer) && Conv2WeightGradientFunction.Handles(input, layer.weight!, layer.bias)
+            ? Conv2WeightGradientFunction.Apply(input, layer.weight!, layer.bias)
+            : layer.call(input);
+}

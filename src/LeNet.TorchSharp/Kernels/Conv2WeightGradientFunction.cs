@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LeNetTorchSharp.Kernels;
+
+/// <summary>
+/// The autograd function behind <see cref="Conv2WeightGradient"/>: libtorch's convolution forward, and backward with the
+/// weight's and bias's gradients from <see cref="WeightGradientKernel"/> and the input's from libtorch.
+/// </summary>
+/// <remarks>
+/// The input's gradient is <c>conv_transpose2d(gradOutput, weight)</c>, the primitive libtorch's own convolution backward
+/// runs for it (oneDNN's backward_data), so it is libtorch's, only no longer paired with libtorch's weight gradient.
+/// </remarks>
+internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunction<Conv2WeightGradientFunction>
+{
+    public override string Name => "Conv2WeightGradientBackward";
+
+    /// <summary>Calls that took this path, so that tests can tell it from libtorch's.</summary>
+    internal static long Calls;
+
+    /// <summary>Whether this path takes the convolution: float32 on the CPU of an x64 machine with AVX2 whose libtorch runs
+    /// on libgomp, a weight of 16 x C x 5 x 5 that needs a gradient, an input of N x C x H x W with H, W at least 5, a
+    /// bias of 16 or none. Anything else goes to libtorch.</summary>
+    public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
+        WeightGradientKernel.IsAccelerated && LibTorchThreads.Available
+        && is_grad_enabled() && weight.requires_grad
+        && input.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
+        && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+        && (bias is null || (bias.device_type == DeviceType.CPU && bias.dtype == ScalarType.Float32 && bias.shape.SequenceEqual([(long)WeightGradientKernel.OutChannels])))
+        && input.dim() == 4 && weight.dim() == 4
+        && weight.shape[0] == WeightGradientKernel.OutChannels && weight.shape[1] == input.shape[1]
+        && weight.shape[2] == WeightGradientKernel.Kernel && weight.shape[3] == WeightGradientKernel.Kernel
+        && input.shape[2] >= WeightGradientKernel.Kernel && input.shape[3] >= WeightGradientKernel.Kernel
+        && input.numel() <= int.MaxValue / sizeof(float)
+        && input.shape[0] * WeightGradientKernel.OutChannels * (input.shape[2] - 4) * (input.shape[3] - 4) <= int.MaxValue / sizeof(float);
+
+    /// <summary><c>conv2d(input, weight, bias)</c>, stride 1, no padding.</summary>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
+    {
+        Interlocked.Increment(ref Calls);
+        return bias is null ? apply(input, weight) : apply(input, weight, bias);
+    }
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var input = ((Tensor)vars[0]).contiguous();
+        var weight = (Tensor)vars[1];
+        var bias = vars.Length > 2 ? (Tensor)vars[2] : null;
+        ctx.save_for_backward([input, weight]);
+        ctx.save_data("bias", bias is not null);
+        ctx.save_data("inputGrad", ((Tensor)vars[0]).requires_grad);
+        return nn.functional.conv2d(input, weight, bias);
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var saved = ctx.get_saved_variables();
+        Tensor input = saved[0], weight = saved[1];
+        var hasBias = (bool)ctx.get_data("bias");
+        var inputGrad = (bool)ctx.get_data("inputGrad");
+        // Under create_graph the gradients must themselves be differentiable: let libtorch's convolution build them.
+        if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, inputGrad, gradOutput);
+
+        var gradInput = inputGrad ? nn.functional.conv_transpose2d(gradOutput, weight) : null;
+        var s = new Conv2dKernel.Shape((int)input.shape[0], (int)input.shape[1], WeightGradientKernel.OutChannels,
+            (int)input.shape[2], (int)input.shape[3], WeightGradientKernel.Kernel);
+        using var grad = gradOutput.contiguous();
+        // One set of sums per chunk of the batch, added up in chunk order: the same result whichever thread ran which,
+        // and on every machine (the chunk count does not depend on the thread count).
+        var chunks = Math.Clamp(s.Batch, 1, 8);
+        var weightSums = new float[chunks][];
+        var biasSums = new float[chunks][];
+        LibTorchThreads.For(chunks, chunk =>
+        {
+            weightSums[chunk] = new float[s.WeightLength];
+            biasSums[chunk] = new float[s.OutChannels];
+            WeightGradientKernel.Accumulate(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk],
+                s.Batch * chunk / chunks, s.Batch * (chunk + 1) / chunks);
+        });
+        for (var chunk = 1; chunk < chunks; chunk++)
+        {
+            for (var i = 0; i < s.WeightLength; i++) weightSums[0][i] += weightSums[chunk][i];
+            for (var i = 0; i < s.OutChannels; i++) biasSums[0][i] += biasSums[chunk][i];
+        }
+        var gradWeight = empty_like(weight);
+        weightSums[0].CopyTo(Floats(gradWeight));
+        if (!hasBias) return [gradInput!, gradWeight];
+        var gradBias = empty(s.OutChannels, ScalarType.Float32);
+        biasSums[0].CopyTo(Floats(gradBias));
+        return [gradInput!, gradWeight, gradBias];
+    }
+
+    // The input's gradient depends on the weight and the weight's on the input, so both stay attached: the saved tensors
+    // are the function's inputs, and autograd records the gradients' own graph through them.
+    static List<Tensor> DifferentiableGradients(Tensor input, Tensor weight, bool hasBias, bool inputGrad, Tensor gradOutput)
+    {
+        using var output = nn.functional.conv2d(input, weight);
+        var grads = autograd.grad([output], inputGrad ? [input, weight] : [weight], [gradOutput], create_graph: true);
+        var gradInput = inputGrad ? grads[0] : null;
+        var gradWeight = grads[inputGrad ? 1 : 0];
+        return hasBias ? [gradInput!, gradWeight, gradOutput.sum([0, 2, 3])] : [gradInput!, gradWeight];
+    }
+
+    // A view of a contiguous CPU tensor's memory: TorchSharp's bytes are the tensor's own, not a copy.
+    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+}
