@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
+using static LeNetTorchSharp.Kernels.TensorMemory;
 
 namespace LeNetTorchSharp.Kernels;
 
@@ -101,7 +101,4 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
         var gradWeight = grads[inputGrad ? 1 : 0];
         return hasBias ? [gradInput!, gradWeight, gradOutput.sum([0, 2, 3])] : [gradInput!, gradWeight];
     }
-
-    // A view of a contiguous CPU tensor's memory: TorchSharp's bytes are the tensor's own, not a copy.
-    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

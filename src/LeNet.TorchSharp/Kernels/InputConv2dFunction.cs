@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
+using static LeNetTorchSharp.Kernels.TensorMemory;
 
 namespace LeNetTorchSharp.Kernels;
 
@@ -115,7 +115,4 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
 
     static Conv2dKernel.Shape Shape(Tensor input, Tensor weight) => new(
         (int)input.shape[0], (int)input.shape[1], (int)weight.shape[0], (int)input.shape[2], (int)input.shape[3], (int)weight.shape[2]);
-
-    // A view of a contiguous CPU tensor's memory: TorchSharp's bytes are the tensor's own, not a copy.
-    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
+using static LeNetTorchSharp.Kernels.TensorMemory;
 
 namespace LeNetTorchSharp.Kernels;
 
@@ -88,7 +88,4 @@ internal sealed class MaxPool2x2Function : autograd.SingleTensorFunction<MaxPool
 
     static int Height(Tensor t) => (int)t.shape[^2];
     static int Width(Tensor t) => (int)t.shape[^1];
-
-    // A view of a contiguous CPU tensor's memory: TorchSharp's bytes are the tensor's own, not a copy.
-    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }
