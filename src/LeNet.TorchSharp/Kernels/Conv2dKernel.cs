@@ -275,6 +275,69 @@ internal static class Conv2dKernel
         }
     }
 
+    /// <summary>
+    /// The input's gradient for the images <paramref name="first"/> to <paramref name="end"/> (exclusive): each input
+    /// element gets the output gradients of every window it lies in, times the weight it met there.
+    /// </summary>
+    /// <remarks>Computed as a full correlation over the output gradient zero-padded by <c>kernel - 1</c> on each side of a row,
+    /// one image at a time, so that each input row is blocks of eight sums along it, as in <see cref="Forward"/>.</remarks>
+    public static void InputGradient(Shape s, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput, int first, int end)
+    {
+        Check(s, gradInput.Length, gradOutput.Length, weight.Length, 0);
+        if (s.Width < Lanes)
+            throw new ArgumentException($"Expected an input row of at least {Lanes} elements; found {s.Width}.");
+        int k = s.Kernel, outH = s.OutHeight, outW = s.OutWidth, h = s.Height, w = s.Width;
+        int paddedW = outW + 2 * (k - 1), paddedPlane = outH * paddedW;
+        var starts = BlockStarts(w);
+        var padded = new float[s.OutChannels * paddedPlane];
+        ref var paddedRef = ref MemoryMarshal.GetArrayDataReference(padded);
+        ref var wRef = ref MemoryMarshal.GetReference(weight);
+        for (var n = first; n < end; n++)
+        {
+            for (var o = 0; o < s.OutChannels; o++)
+            {
+                for (var y = 0; y < outH; y++)
+                    gradOutput.Slice(((n * s.OutChannels + o) * outH + y) * outW, outW).CopyTo(padded.AsSpan(o * paddedPlane + y * paddedW + k - 1, outW));
+            }
+            for (var c = 0; c < s.InChannels; c++)
+            {
+                for (var y = 0; y < h; y++)
+                {
+                    // Kernel rows whose window reaches input row y from a real output row.
+                    int kyFirst = Math.Max(0, y - outH + 1), kyEnd = Math.Min(k, y + 1);
+                    for (var b = 0; b < starts.Length; b += 4)
+                    {
+                        int x0 = starts[b], x1 = starts[Math.Min(b + 1, starts.Length - 1)],
+                            x2 = starts[Math.Min(b + 2, starts.Length - 1)], x3 = starts[Math.Min(b + 3, starts.Length - 1)];
+                        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                        for (var o = 0; o < s.OutChannels; o++)
+                        {
+                            for (var ky = kyFirst; ky < kyEnd; ky++)
+                            {
+                                // Input x takes output x - kx, which sits at x - kx + k - 1 in the padded row.
+                                ref var row = ref Unsafe.Add(ref paddedRef, o * paddedPlane + (y - ky) * paddedW + k - 1);
+                                ref var tap = ref Unsafe.Add(ref wRef, ((o * s.InChannels + c) * k + ky) * k);
+                                for (var kx = 0; kx < k; kx++)
+                                {
+                                    var wv = Vector256.Create(Unsafe.Add(ref tap, kx));
+                                    a0 = Vector256.FusedMultiplyAdd(wv, Vector256.LoadUnsafe(ref Unsafe.Subtract(ref row, kx), (nuint)x0), a0);
+                                    a1 = Vector256.FusedMultiplyAdd(wv, Vector256.LoadUnsafe(ref Unsafe.Subtract(ref row, kx), (nuint)x1), a1);
+                                    a2 = Vector256.FusedMultiplyAdd(wv, Vector256.LoadUnsafe(ref Unsafe.Subtract(ref row, kx), (nuint)x2), a2);
+                                    a3 = Vector256.FusedMultiplyAdd(wv, Vector256.LoadUnsafe(ref Unsafe.Subtract(ref row, kx), (nuint)x3), a3);
+                                }
+                            }
+                        }
+                        var target = gradInput.Slice(((n * s.InChannels + c) * h + y) * w, w);
+                        a0.CopyTo(target[x0..]);
+                        a1.CopyTo(target[x1..]);
+                        a2.CopyTo(target[x2..]);
+                        a3.CopyTo(target[x3..]);
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Sums the lanes of each accumulated vector into <paramref name="gradients"/>.</summary>
     public static void Reduce(ReadOnlySpan<Vector256<float>> sums, Span<float> gradients)
     {

@@ -5,16 +5,16 @@ using static TorchSharp.torch;
 namespace LeNetTorchSharp.Kernels;
 
 /// <summary>
-/// A network's first convolution (stride 1, no padding, an input that needs no gradient) computed by this library's
-/// vectorized CPU kernel: libtorch's values to float rounding, and its gradients for the weight and bias.
+/// A network's first convolution (stride 1, no padding) computed by this library's vectorized CPU kernel: libtorch's
+/// values to float rounding, and its gradients for the weight, the bias and, when asked for, the input.
 /// </summary>
 /// <remarks>
 /// Why it exists: LeNet's conv1 (1 → 6 channels, 5x5) on libtorch's oneDNN takes 0.42–0.54 ms forward and as much again
 /// for the weight's gradient at batch 128 on two cores, about half of it reordering into and out of oneDNN's 16-channel
 /// blocked layout; the kernel, on libtorch's own threads (<see cref="LibTorchThreads"/>), takes 0.18 and 0.28 ms, and a
-/// whole LeNet step 4.1 ms instead of 5.2 (bench/README.md). Anything the kernel does not handle (another device or type,
-/// an input that needs a gradient, a libtorch not on libgomp) and a layer with hooks go to the layer itself, so hooks run
-/// as PyTorch runs them. <see cref="Models.LeNetOptions.UseConvKernel"/> turns it off for one model.
+/// whole LeNet step 4.1 ms instead of 5.2 (bench/README.md). Its input gradient (a saliency map asks for it) is right
+/// where libtorch 2.10's is not on some CPUs (bench/history.md). Anything the kernel does not handle (another device or
+/// type, a libtorch not on libgomp) and a layer with hooks go to the layer itself, so hooks run as PyTorch runs them. <see cref="Models.LeNetOptions.UseConvKernel"/> turns it off for one model.
 /// </remarks>
 internal static class InputConv2d
 {

@@ -5,10 +5,11 @@ using static LeNetTorchSharp.Kernels.TensorMemory;
 
 namespace LeNetTorchSharp.Kernels;
 
-/// <summary>The autograd function behind <see cref="InputConv2d"/>: a convolution whose input needs no gradient, forward
-/// and the weight's and bias's gradients through <see cref="Conv2dKernel"/>.</summary>
-/// <remarks>The input's gradient is never computed: a network's first layer reads data, and libtorch spends most of a
-/// convolution's backward pass on the input's gradient when it is not asked for one only if it can tell.</remarks>
+/// <summary>The autograd function behind <see cref="InputConv2d"/>: a network's first convolution, forward and the weight's
+/// and bias's gradients through <see cref="Conv2dKernel"/>, and the input's when it is asked for.</summary>
+/// <remarks>Training never asks for the input's gradient (a first layer reads data); a saliency map or an adversarial
+/// example does, and libtorch 2.10's own for LeNet's conv1 is wrong on some CPUs (bench/history.md, 2026-12-01 evening),
+/// so the kernel computes that one too.</remarks>
 internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputConv2dFunction>
 {
     public override string Name => "InputConv2dBackward";
@@ -17,11 +18,10 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
     internal static long Calls;
 
     /// <summary>Whether the kernel takes this stride-1, unpadded convolution: float32 on the CPU of an x64 machine with
-    /// AVX2 whose libtorch runs on libgomp (the kernel pays only on libtorch's threads), an input that needs no gradient,
-    /// and output rows at least a vector wide. Anything else goes to libtorch.</summary>
+    /// AVX2 whose libtorch runs on libgomp (the kernel pays only on libtorch's threads), and output rows at least a vector
+    /// wide. Anything else goes to libtorch.</summary>
     public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
         Conv2dKernel.IsAccelerated && LibTorchThreads.Available
-        && !(input.requires_grad && is_grad_enabled())
         && input.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
         && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
         && (bias is null || (bias.device_type == DeviceType.CPU && bias.dtype == ScalarType.Float32 && bias.shape.SequenceEqual([weight.shape[0]])))
@@ -35,7 +35,7 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
     {
         Interlocked.Increment(ref Calls);
-        var tracked = is_grad_enabled() && (weight.requires_grad || bias?.requires_grad == true);
+        var tracked = is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true);
         // Without a gradient to track, skip the autograd function and what it keeps for backward.
         if (!tracked)
         {
@@ -52,6 +52,7 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         var bias = vars.Length > 2 ? (Tensor)vars[2] : null;
         ctx.save_for_backward([input, weight]);
         ctx.save_data("bias", bias is not null);
+        ctx.save_data("inputGrad", ((Tensor)vars[0]).requires_grad);
         return Convolve(input, weight, bias);
     }
 
@@ -60,10 +61,22 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         var saved = ctx.get_saved_variables();
         Tensor input = saved[0], weight = saved[1];
         var hasBias = (bool)ctx.get_data("bias");
-        // Under create_graph the gradients must themselves be differentiable: let libtorch's convolution build them.
-        if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, gradOutput);
+        var inputGrad = (bool)ctx.get_data("inputGrad");
+        // Under create_graph the gradients must themselves be differentiable: let libtorch's operations build them.
+        if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, inputGrad, gradOutput);
         var s = Shape(input, weight);
         using var grad = gradOutput.contiguous();
+        Tensor? gradInput = null;
+        if (inputGrad)
+        {
+            using var w = weight.detach().contiguous();
+            var result = empty_like(input);
+            // Images are independent: each chunk writes its own.
+            var imageChunks = Chunks(s);
+            LibTorchThreads.For(imageChunks, chunk => Conv2dKernel.InputGradient(s, Floats(grad), Floats(w), Floats(result),
+                s.Batch * chunk / imageChunks, s.Batch * (chunk + 1) / imageChunks));
+            gradInput = result;
+        }
         // One set of lane sums per chunk of the batch, added up in chunk order: the same result whichever thread ran which.
         var chunks = Chunks(s);
         var weightSums = new Vector256<float>[chunks][];
@@ -82,10 +95,10 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         }
         var gradWeight = empty_like(weight);
         Conv2dKernel.Reduce(weightSums[0], Floats(gradWeight));
-        if (!hasBias) return [null!, gradWeight];
+        if (!hasBias) return [gradInput!, gradWeight];
         var gradBias = empty(s.OutChannels, ScalarType.Float32);
         Conv2dKernel.Reduce(biasSums[0], Floats(gradBias));
-        return [null!, gradWeight, gradBias];
+        return [gradInput!, gradWeight, gradBias];
     }
 
     // Chunks of the batch for libtorch's threads: a few per thread, so that neither waits long for the other, and a
@@ -104,13 +117,25 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         return output;
     }
 
-    static List<Tensor> DifferentiableGradients(Tensor input, Tensor weight, bool hasBias, Tensor gradOutput)
+    static List<Tensor> DifferentiableGradients(Tensor input, Tensor weight, bool hasBias, bool inputGrad, Tensor gradOutput)
     {
+        // The input's gradient depends on the weight: a full correlation of the zero-padded output gradient with the
+        // flipped weight, as a forward convolution (libtorch's own input gradient is wrong for LeNet's conv1 on some CPUs).
+        Tensor? gradInput = null;
+        if (inputGrad)
+        {
+            var k = weight.shape[2] - 1;
+            using var padded = nn.functional.pad(gradOutput, [k, k, k, k]);
+            using var flipped = weight.flip(2, 3);
+            using var swapped = flipped.transpose(0, 1);
+            gradInput = nn.functional.conv2d(padded, swapped);
+        }
+        // The weight's and bias's gradients depend on the input and the output gradient, not on the weight.
         using var w = weight.detach().requires_grad_(true);
         using var b = hasBias ? zeros(weight.shape[0]).requires_grad_(true) : null;
         using var output = nn.functional.conv2d(input, w, b);
         var grads = autograd.grad([output], b is null ? [w] : [w, b], [gradOutput], create_graph: true);
-        return b is null ? [null!, grads[0]] : [null!, grads[0], grads[1]];
+        return b is null ? [gradInput!, grads[0]] : [gradInput!, grads[0], grads[1]];
     }
 
     static Conv2dKernel.Shape Shape(Tensor input, Tensor weight) => new(
