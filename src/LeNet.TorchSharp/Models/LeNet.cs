@@ -53,7 +53,8 @@ public sealed class LeNet : Module<Tensor, Tensor>
         InputShape.Check(input, nameof(LeNet), conv1.weight!.dtype, [-1, Options.InputChannels, Options.InputSize, Options.InputSize],
             "a single image needs a batch dimension: image.unsqueeze(0)");
 
-        // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward.
+        // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward. conv(layer, x) is
+        // layer.call(x) on this library's convolution kernels where they apply; a layer with hooks takes call() itself.
         // The tutorial's F.max_pool2d(F.relu(conv(x)), 2), pooled first: ReLU keeps order and clamps a window's
         // maximum as it clamps each element, so the values and the gradients are the same bits, and the ReLU
         // touches a quarter of the elements.
@@ -68,9 +69,9 @@ public sealed class LeNet : Module<Tensor, Tensor>
     }
 
     /// <summary><c>conv1(x)</c> or <c>conv2(x)</c>, with this library's CPU kernels where they apply (conv1 whole, conv2's
-    /// weight gradient) unless <see cref="LeNetOptions.UseConvKernel"/> or <see cref="LeNetOptions.UseConv2Kernel"/> is off.</summary>
+    /// weight gradient) unless <see cref="LeNetOptions.UseConv1Kernel"/> or <see cref="LeNetOptions.UseConv2Kernel"/> is off.</summary>
     Tensor conv(Conv2d layer, Tensor x) =>
-        layer == conv1 && Options.UseConvKernel ? InputConv2d.Forward(layer, x)
+        layer == conv1 && Options.UseConv1Kernel ? InputConv2d.Forward(layer, x)
         : layer == conv2 && Options.UseConv2Kernel ? Conv2WeightGradient.Forward(layer, x)
         : layer.call(x);
 

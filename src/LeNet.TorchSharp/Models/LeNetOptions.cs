@@ -41,9 +41,10 @@ public sealed record LeNetOptions
     /// <summary>
     /// Whether <c>conv1</c> runs on this library's vectorized CPU kernel, its gradients included (float32 on x64 with AVX2
     /// on Linux, no hooks on <c>conv1</c>; libtorch's values to float rounding, faster, and a right input gradient where
-    /// libtorch 2.10's is wrong) or always on libtorch's convolution. Turn it off to compare, or to rule the kernel out when chasing a problem; it changes this model only.
+    /// libtorch 2.10's is wrong) or always on libtorch's convolution. Turn it off to compare, or to rule the kernel out
+    /// when chasing a problem; it changes this model only.
     /// </summary>
-    public bool UseConvKernel { get; init; } = true;
+    public bool UseConv1Kernel { get; init; } = true;
 
     /// <summary>
     /// Whether <c>conv2</c>'s weight and bias gradients come from this library's vectorized CPU kernel (float32 on x64

@@ -122,8 +122,8 @@ public class Conv2WeightGradientTests
     public void LeNet_takes_it_for_conv2_only_when_its_option_is_on_and_computes_the_same_gradients()
     {
         using var input = randn(16, 1, 32, 32);
-        using var on = new LeNet(new LeNetOptions { UseConvKernel = false });
-        using var off = new LeNet(new LeNetOptions { UseConvKernel = false, UseConv2Kernel = false });
+        using var on = new LeNet(new LeNetOptions { UseConv1Kernel = false });
+        using var off = new LeNet(new LeNetOptions { UseConv1Kernel = false, UseConv2Kernel = false });
         off.load_state_dict(on.state_dict());
         (Tensor Logits, Dictionary<string, Tensor> Grads) Run(LeNet net)
         {

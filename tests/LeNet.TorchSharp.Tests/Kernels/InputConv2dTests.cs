@@ -89,7 +89,7 @@ public class InputConv2dTests
         using var scope = NewDisposeScope();
         var net = new LeNet();
         // The same weights in float64 on libtorch's own layers: another code path, and exact enough to judge by.
-        var reference = new LeNet(new LeNetOptions { UseConvKernel = false, UseConv2Kernel = false, UseMaxPoolKernel = false });
+        var reference = new LeNet(new LeNetOptions { UseConv1Kernel = false, UseConv2Kernel = false, UseMaxPoolKernel = false });
         reference.load_state_dict(net.state_dict());
         reference.to(ScalarType.Float64);
         var image = randn(4, 1, 32, 32, generator: new Generator(3));
@@ -178,7 +178,7 @@ public class InputConv2dTests
     {
         using var input = randn(8, 1, 32, 32);
         using var withKernel = new LeNet();
-        using var withoutKernel = new LeNet(new LeNetOptions { UseConvKernel = false });
+        using var withoutKernel = new LeNet(new LeNetOptions { UseConv1Kernel = false });
         withoutKernel.load_state_dict(withKernel.state_dict());
 
         var before = InputConv2dFunction.Calls;

@@ -159,8 +159,8 @@ public class MaxPool2x2Tests
             return net.get_parameter("conv1.weight")!.grad!.clone();
         }
 
-        using var withKernel = new LeNet(new LeNetOptions { UseConvKernel = false, UseConv2Kernel = false });
-        using var withoutKernel = new LeNet(new LeNetOptions { UseMaxPoolKernel = false, UseConvKernel = false, UseConv2Kernel = false });
+        using var withKernel = new LeNet(new LeNetOptions { UseConv1Kernel = false, UseConv2Kernel = false });
+        using var withoutKernel = new LeNet(new LeNetOptions { UseMaxPoolKernel = false, UseConv1Kernel = false, UseConv2Kernel = false });
         withoutKernel.load_state_dict(withKernel.state_dict());
 
         var before = MaxPool2x2Function.Calls;
