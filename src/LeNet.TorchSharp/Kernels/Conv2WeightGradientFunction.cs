@@ -25,13 +25,8 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
     public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
         WeightGradientKernel.IsAccelerated && LibTorchThreads.Available
         && is_grad_enabled() && weight.requires_grad
-        && input.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
-        && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
-        && (bias is null || (bias.device_type == DeviceType.CPU && bias.dtype == ScalarType.Float32 && bias.shape.SequenceEqual([(long)WeightGradientKernel.OutChannels])))
-        && input.dim() == 4 && weight.dim() == 4
-        && weight.shape[0] == WeightGradientKernel.OutChannels && weight.shape[1] == input.shape[1]
-        && weight.shape[2] == WeightGradientKernel.Kernel && weight.shape[3] == WeightGradientKernel.Kernel
-        && input.shape[2] >= WeightGradientKernel.Kernel && input.shape[3] >= WeightGradientKernel.Kernel
+        && ConvolutionArguments.AreCpuFloat32(input, weight, bias)
+        && weight.shape[0] == WeightGradientKernel.OutChannels && weight.shape[2] == WeightGradientKernel.Kernel
         && input.numel() <= int.MaxValue / sizeof(float)
         && input.shape[0] * WeightGradientKernel.OutChannels * (input.shape[2] - 4) * (input.shape[3] - 4) <= int.MaxValue / sizeof(float);
 
@@ -63,31 +58,23 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
         if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, inputGrad, gradOutput);
 
         var gradInput = inputGrad ? nn.functional.conv_transpose2d(gradOutput, weight) : null;
-        var s = new Conv2dKernel.Shape((int)input.shape[0], (int)input.shape[1], WeightGradientKernel.OutChannels,
-            (int)input.shape[2], (int)input.shape[3], WeightGradientKernel.Kernel);
+        var s = ConvolutionArguments.Shape(input, weight);
         using var grad = gradOutput.contiguous();
-        // One set of sums per chunk of the batch, added up in chunk order: the same result whichever thread ran which,
-        // and on every machine (the chunk count does not depend on the thread count).
-        var chunks = Math.Clamp(s.Batch, 1, 8);
+        // One set of sums per chunk of the batch, added up in chunk order.
+        var chunks = LibTorchThreads.ChunkCount(s.Batch);
         var weightSums = new float[chunks][];
         var biasSums = new float[chunks][];
-        LibTorchThreads.For(chunks, chunk =>
+        LibTorchThreads.ForRanges(s.Batch, chunks, (chunk, first, end) =>
         {
             weightSums[chunk] = new float[s.WeightLength];
             biasSums[chunk] = new float[s.OutChannels];
-            WeightGradientKernel.Accumulate(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk],
-                s.Batch * chunk / chunks, s.Batch * (chunk + 1) / chunks);
+            WeightGradientKernel.Accumulate(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk], first, end);
         });
-        for (var chunk = 1; chunk < chunks; chunk++)
-        {
-            for (var i = 0; i < s.WeightLength; i++) weightSums[0][i] += weightSums[chunk][i];
-            for (var i = 0; i < s.OutChannels; i++) biasSums[0][i] += biasSums[chunk][i];
-        }
         var gradWeight = empty_like(weight);
-        weightSums[0].CopyTo(Floats(gradWeight));
+        LibTorchThreads.SumInOrder(weightSums).CopyTo(Floats(gradWeight));
         if (!hasBias) return [gradInput!, gradWeight];
         var gradBias = empty(s.OutChannels, ScalarType.Float32);
-        biasSums[0].CopyTo(Floats(gradBias));
+        LibTorchThreads.SumInOrder(biasSums).CopyTo(Floats(gradBias));
         return [gradInput!, gradWeight, gradBias];
     }
 

@@ -1,6 +1,8 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
+using static LeNetTorchSharp.Kernels.ConvolutionArguments;
 using static LeNetTorchSharp.Kernels.TensorMemory;
 
 namespace LeNetTorchSharp.Kernels;
@@ -22,14 +24,9 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
     /// wide. Anything else goes to libtorch.</summary>
     public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
         Conv2dKernel.IsAccelerated && LibTorchThreads.Available
-        && input.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
-        && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
-        && (bias is null || (bias.device_type == DeviceType.CPU && bias.dtype == ScalarType.Float32 && bias.shape.SequenceEqual([weight.shape[0]])))
-        && input.dim() == 4 && weight.dim() == 4
-        && input.shape[1] == weight.shape[1] && weight.shape[2] == weight.shape[3]
-        && input.shape[2] >= weight.shape[2] && input.shape[3] >= weight.shape[3]
-        && Shape(input, weight).Fits
-        && Math.Max(input.numel(), (long)Shape(input, weight).OutputLength) <= int.MaxValue / sizeof(float);
+        && ConvolutionArguments.AreCpuFloat32(input, weight, bias)
+        && Shape(input, weight) is { Fits: true } s
+        && Math.Max(input.numel(), (long)s.OutputLength) <= int.MaxValue / sizeof(float);
 
     /// <summary><c>conv2d(input, weight, bias)</c>, stride 1, no padding.</summary>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
@@ -66,44 +63,36 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, inputGrad, gradOutput);
         var s = Shape(input, weight);
         using var grad = gradOutput.contiguous();
+        var chunks = LibTorchThreads.ChunkCount(s.Batch);
         Tensor? gradInput = null;
         if (inputGrad)
         {
             using var w = weight.detach().contiguous();
             var result = empty_like(input);
             // Images are independent: each chunk writes its own.
-            var imageChunks = Chunks(s);
-            LibTorchThreads.For(imageChunks, chunk => Conv2dKernel.InputGradient(s, Floats(grad), Floats(w), Floats(result),
-                s.Batch * chunk / imageChunks, s.Batch * (chunk + 1) / imageChunks));
+            LibTorchThreads.ForRanges(s.Batch, chunks, (_, first, end) =>
+                Conv2dKernel.InputGradient(s, Floats(grad), Floats(w), Floats(result), first, end));
             gradInput = result;
         }
-        // One set of lane sums per chunk of the batch, added up in chunk order: the same result whichever thread ran which.
-        var chunks = Chunks(s);
-        var weightSums = new Vector256<float>[chunks][];
-        var biasSums = new Vector256<float>[chunks][];
-        LibTorchThreads.For(chunks, chunk =>
+        // One set of lane sums per chunk of the batch, added up in chunk order (adding vectors adds their lanes, so they
+        // are kept as floats).
+        var weightSums = new float[chunks][];
+        var biasSums = new float[chunks][];
+        LibTorchThreads.ForRanges(s.Batch, chunks, (chunk, first, end) =>
         {
-            weightSums[chunk] = new Vector256<float>[s.WeightLength];
-            biasSums[chunk] = new Vector256<float>[s.OutChannels];
-            Conv2dKernel.AccumulateGradients(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk],
-                s.Batch * chunk / chunks, s.Batch * (chunk + 1) / chunks);
+            weightSums[chunk] = new float[s.WeightLength * Vector256<float>.Count];
+            biasSums[chunk] = new float[s.OutChannels * Vector256<float>.Count];
+            Conv2dKernel.AccumulateGradients(s, Floats(input), Floats(grad), Vectors(weightSums[chunk]), Vectors(biasSums[chunk]), first, end);
         });
-        for (var chunk = 1; chunk < chunks; chunk++)
-        {
-            for (var i = 0; i < s.WeightLength; i++) weightSums[0][i] += weightSums[chunk][i];
-            for (var i = 0; i < s.OutChannels; i++) biasSums[0][i] += biasSums[chunk][i];
-        }
         var gradWeight = empty_like(weight);
-        Conv2dKernel.Reduce(weightSums[0], Floats(gradWeight));
+        Conv2dKernel.Reduce(Vectors(LibTorchThreads.SumInOrder(weightSums)), Floats(gradWeight));
         if (!hasBias) return [gradInput!, gradWeight];
         var gradBias = empty(s.OutChannels, ScalarType.Float32);
-        Conv2dKernel.Reduce(biasSums[0], Floats(gradBias));
+        Conv2dKernel.Reduce(Vectors(LibTorchThreads.SumInOrder(biasSums)), Floats(gradBias));
         return [gradInput!, gradWeight, gradBias];
     }
 
-    // Chunks of the batch for libtorch's threads: a few per thread, so that neither waits long for the other, and a
-    // number that does not depend on the thread count, so that the gradients' sums are the same on every machine.
-    static int Chunks(Conv2dKernel.Shape s) => Math.Clamp(s.Batch, 1, 8);
+    static Span<Vector256<float>> Vectors(float[] lanes) => MemoryMarshal.Cast<float, Vector256<float>>(lanes.AsSpan());
 
     static Tensor Convolve(Tensor input, Tensor weight, Tensor? bias)
     {
@@ -111,9 +100,8 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         using var w = weight.detach().contiguous();
         using var b = bias?.detach().contiguous();
         var output = empty([s.Batch, s.OutChannels, s.OutHeight, s.OutWidth], ScalarType.Float32);
-        var chunks = Chunks(s);
-        LibTorchThreads.For(chunks, chunk => Conv2dKernel.Forward(s, Floats(input), Floats(w), b is null ? [] : Floats(b), Floats(output),
-            s.Batch * chunk / chunks, s.Batch * (chunk + 1) / chunks));
+        LibTorchThreads.ForRanges(s.Batch, LibTorchThreads.ChunkCount(s.Batch), (_, first, end) =>
+            Conv2dKernel.Forward(s, Floats(input), Floats(w), b is null ? [] : Floats(b), Floats(output), first, end));
         return output;
     }
 
@@ -138,6 +126,4 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
         return b is null ? [gradInput!, grads[0]] : [gradInput!, grads[0], grads[1]];
     }
 
-    static Conv2dKernel.Shape Shape(Tensor input, Tensor weight) => new(
-        (int)input.shape[0], (int)input.shape[1], (int)weight.shape[0], (int)input.shape[2], (int)input.shape[3], (int)weight.shape[2]);
 }

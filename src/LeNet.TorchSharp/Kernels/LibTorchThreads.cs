@@ -45,6 +45,35 @@ internal static class LibTorchThreads
     public static bool Available => Parallel is not null;
 
     /// <summary>
+    /// How many chunks the kernels split their work into at most: a few per thread, so that neither waits long for the
+    /// other, and a number that does not depend on the thread count, so that sums added in chunk order are the same on
+    /// every machine.
+    /// </summary>
+    public const int Chunks = 8;
+
+    /// <summary>The chunk count for <paramref name="items"/> items: one per item up to <paramref name="most"/>, and one for none.</summary>
+    public static int ChunkCount(int items, int most = Chunks) => Math.Clamp(items, 1, most);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(chunk, start, end) for <paramref name="chunks"/> contiguous ranges that together cover
+    /// items <c>[0, items)</c>, as <see cref="For"/> runs its chunks.
+    /// </summary>
+    public static void ForRanges(int items, int chunks, Action<int, int, int> body) =>
+        For(chunks, chunk => body(chunk, items * chunk / chunks, items * (chunk + 1) / chunks));
+
+    /// <summary>Adds each chunk's partial sums into the first chunk's, element by element in chunk order, and returns
+    /// those: the same result whichever thread ran which chunk.</summary>
+    public static float[] SumInOrder(float[][] partials)
+    {
+        var total = partials[0];
+        for (var chunk = 1; chunk < partials.Length; chunk++)
+        {
+            for (var i = 0; i < total.Length; i++) total[i] += partials[chunk][i];
+        }
+        return total;
+    }
+
+    /// <summary>
     /// Runs <paramref name="body"/> for each chunk index in <c>[0, chunks)</c>, on libtorch's intra-op threads
     /// when there are several, and returns when all have run. The first exception a chunk throws is rethrown here.
     /// </summary>

@@ -52,8 +52,8 @@ internal sealed class MaxPool2x2Function : autograd.SingleTensorFunction<MaxPool
     static void InChunks(Tensor input, Action<int, int> pool)
     {
         var planes = (int)(input.numel() / (Height(input) * Width(input)));
-        var chunks = input.numel() >= 32768 ? Math.Min(planes, 8) : 1;
-        LibTorchThreads.For(chunks, chunk => pool(planes * chunk / chunks, planes * (chunk + 1) / chunks));
+        var chunks = LibTorchThreads.ChunkCount(planes, most: input.numel() >= 32768 ? LibTorchThreads.Chunks : 1);
+        LibTorchThreads.ForRanges(planes, chunks, (_, start, end) => pool(start, end));
     }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
