@@ -12,7 +12,7 @@ namespace TrainMnist;
 /// <summary>The update rules the trainer program offers (<c>--optimizer</c>).</summary>
 public enum OptimizerKind
 {
-    /// <summary><c>optim.SGD</c>, with optional momentum and Nesterov momentum.</summary>
+    /// <summary>SGD with optional momentum and Nesterov momentum: the library's <c>FusedSGD</c>, <c>optim.SGD</c>'s bits in one pass per parameter.</summary>
     Sgd,
 
     /// <summary><c>optim.Adam</c>.</summary>
@@ -176,7 +176,7 @@ public sealed record Recipe
     /// <summary>The optimizer over <paramref name="parameters"/>: the CLI word mapped to TorchSharp's own.</summary>
     public optim.Optimizer CreateOptimizer(IEnumerable<Parameter> parameters) => Optimizer switch
     {
-        OptimizerKind.Sgd => optim.SGD(parameters, LearningRate, Momentum, weight_decay: WeightDecay, nesterov: Nesterov),
+        OptimizerKind.Sgd => new FusedSGD(parameters, LearningRate, Momentum, weight_decay: WeightDecay, nesterov: Nesterov),
         OptimizerKind.Adam => optim.Adam(parameters, LearningRate, weight_decay: WeightDecay),
         OptimizerKind.RMSprop => optim.RMSProp(parameters, LearningRate, momentum: Momentum, weight_decay: WeightDecay),
         _ => throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer."),

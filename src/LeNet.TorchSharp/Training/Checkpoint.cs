@@ -70,11 +70,11 @@ public static class Checkpoint
         var entries = new Dictionary<string, byte[]>
         {
             [ModelEntry] = Bytes(stream => Safetensors.Save(stream, trainer.Model.state_dict())),
-            ["optimizer.bin"] = Bytes(stream =>
+            ["optimizer.bin"] = OptimizerState(Bytes(stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
                 Helper(trainer, path).save_state_dict(writer);
-            }),
+            }), nameof(TorchSharp.Modules.SGD), when: trainer.Optimizer is FusedSGD),
             ["rng.safetensors"] = Bytes(stream =>
             {
                 using var scope = NewDisposeScope();
@@ -150,7 +150,7 @@ public static class Checkpoint
                 average.Restore(averaged.Tensors, updates);
             }
             trainer.Restore(header.Steps, header.Epochs);
-            using (var reader = new BinaryReader(new MemoryStream(optimizer)))
+            using (var reader = new BinaryReader(new MemoryStream(OptimizerState(optimizer, nameof(FusedSGD), when: trainer.Optimizer is FusedSGD))))
                 Helper(trainer, path).load_state_dict(reader);
             using var rng = Safetensors.Load(rngBytes, path);
             TorchRng.SetState(rng["torch"]);
@@ -199,6 +199,26 @@ public static class Checkpoint
         [.. saved.Keys.Union(mine.Keys).Order(StringComparer.Ordinal)
             .Where(k => saved.GetValueOrDefault(k) != mine.GetValueOrDefault(k))
             .Select(k => $"{(k.Contains('.') ? k[(k.IndexOf('.') + 1)..] : k)} {saved.GetValueOrDefault(k) ?? "absent"} in the checkpoint, {mine.GetValueOrDefault(k) ?? "absent"} here")];
+
+    /// <summary>
+    /// TorchSharp's optimizer state with the optimizer's name it starts with set to <paramref name="name"/> (when
+    /// <paramref name="when"/>): <see cref="FusedSGD"/> is SGD with SGD's state, so its checkpoints are written under
+    /// SGD's name and an SGD checkpoint resumes into it; TorchSharp's reader would refuse either for the name alone.
+    /// </summary>
+    static byte[] OptimizerState(byte[] state, string name, bool when)
+    {
+        if (!when) return state;
+        using var reader = new BinaryReader(new MemoryStream(state));
+        var saved = reader.ReadString();
+        if (saved is not (nameof(TorchSharp.Modules.SGD) or nameof(FusedSGD))) return state;
+        using var renamed = new MemoryStream();
+        using (var writer = new BinaryWriter(renamed, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(name);
+            writer.Write(state.AsSpan((int)reader.BaseStream.Position));
+        }
+        return renamed.ToArray();
+    }
 
     static CheckpointInfo Info(Header header) => new(header.Epochs, header.Steps, header.Card, header.Run);
 

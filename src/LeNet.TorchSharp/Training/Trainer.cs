@@ -80,7 +80,7 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Creates a trainer; it takes ownership of <paramref name="optimizer"/> (disposed with the trainer).</summary>
     /// <param name="model">The model, already on its device.</param>
-    /// <param name="optimizer">Any TorchSharp optimizer over the model's parameters, e.g. <c>optim.SGD(net.parameters(), 0.01)</c>.</param>
+    /// <param name="optimizer">Any TorchSharp optimizer over the model's parameters, e.g. <c>optim.SGD(net.parameters(), 0.01)</c> or this library's <see cref="FusedSGD"/>.</param>
     /// <param name="scheduler">Any TorchSharp scheduler of <paramref name="optimizer"/>; see <see cref="SchedulerInterval"/>.</param>
     /// <param name="criterion">The loss of (output, target); default <c>CrossEntropyLoss()</c>.</param>
     /// <exception cref="ArgumentException">The model has no parameters.</exception>
@@ -114,7 +114,9 @@ public sealed class Trainer : IDisposable
     static Dictionary<string, string> Setup(optim.Optimizer optimizer, bool scheduled)
     {
         string[] moving = scheduled ? ["momentum", "beta1", "betas"] : [];
-        var settings = new Dictionary<string, string> { ["type"] = optimizer.GetType().Name };
+        // FusedSGD is SGD (the same updates and state): a checkpoint of either resumes into the other.
+        var type = optimizer is FusedSGD ? nameof(TorchSharp.Modules.SGD) : optimizer.GetType().Name;
+        var settings = new Dictionary<string, string> { ["type"] = type };
         var index = 0;
         foreach (var group in optimizer.ParamGroups.OfType<TorchSharp.Modules.ParamGroup>())
         {
