@@ -36,6 +36,9 @@ public class FusedSGD : TorchSharp.Modules.SGD
     /// </summary>
     const long ParallelFrom = 1 << 18;
 
+    /// <summary>Steps that took the fused path, so that tests can tell it from SGD's own.</summary>
+    internal static long FusedSteps;
+
     /// <summary>Creates the optimizer; the arguments are <c>torch.optim.SGD</c>'s.</summary>
     /// <param name="parameters">The parameters to update.</param>
     /// <param name="lr">Learning rate.</param>
@@ -78,9 +81,14 @@ public class FusedSGD : TorchSharp.Modules.SGD
         {
             var updates = Collect();
             if (updates is null)
+            {
                 base.step();
+            }
             else
+            {
                 Run(updates);
+                Interlocked.Increment(ref FusedSteps);
+            }
         }
         return loss!;
     }
@@ -91,7 +99,7 @@ public class FusedSGD : TorchSharp.Modules.SGD
     List<Update>? Collect()
     {
         var updates = new List<Update>();
-        var fresh = new List<(State State, Tensor Buffer)>();
+        var seen = new HashSet<IntPtr>();
         foreach (var group in _parameter_groups)
         {
             var options = (Options)group.Options;
@@ -106,21 +114,21 @@ public class FusedSGD : TorchSharp.Modules.SGD
             {
                 var grad = param.grad;
                 if (grad is null) continue;
-                if (!Fusable(param, grad)) return null;
-                var state = (State)_state[param.Handle];
-                var buffer = momentum != 0 ? state.momentum_buffer : null;
-                if (buffer is not null && !(Fusable(param, buffer) && buffer.is_contiguous())) return null;
-                var freshBuffer = momentum != 0 && buffer is null;
-                if (freshBuffer)
-                {
-                    buffer = empty_like(param).DetachFromDisposeScope();
-                    fresh.Add((state, buffer));
-                }
-                updates.Add(new Update(param, grad, buffer, freshBuffer, coefficients, (int)param.numel()));
+                // A parameter listed twice is updated twice, in order, as SGD does: not something to split over threads.
+                if (!seen.Add(param.Handle) || !Fusable(param, grad)) return null;
+                var buffer = momentum != 0 ? ((State)_state[param.Handle]).momentum_buffer : null;
+                if (buffer is not null && !Fusable(param, buffer)) return null;
+                updates.Add(new Update(param, grad, buffer, FreshBuffer: momentum != 0 && buffer is null, coefficients, (int)param.numel()));
             }
         }
-        // Only now that every parameter can be fused do the new buffers become the state.
-        foreach (var (state, buffer) in fresh) state.momentum_buffer = buffer;
+        // The first step with momentum: the buffers it starts, made only now that every parameter is known to be fused.
+        for (var i = 0; i < updates.Count; i++)
+        {
+            if (!updates[i].FreshBuffer) continue;
+            var buffer = empty_like(updates[i].Param).DetachFromDisposeScope();
+            ((State)_state[updates[i].Param.Handle]).momentum_buffer = buffer;
+            updates[i] = updates[i] with { Buffer = buffer };
+        }
         return updates;
     }
 

@@ -65,7 +65,9 @@ public class FusedSGDTests
         var expected = Train(reference, sgd, kind, steps);
         using var model = NewModel(kind);
         var fused = new FusedSGD(model.parameters(), 0.05, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov, s.Maximize);
+        var before = FusedSGD.FusedSteps;
         var actual = Train(model, fused, kind, steps);
+        Assert.That(FusedSGD.FusedSteps - before, Is.EqualTo(steps), "every step took the fused path");
         AssertSameBits(actual, expected);
         using var untrained = NewModel(kind);
         Assert.That(expected.Values.First().equal(untrained.parameters().First()).all().item<bool>(), Is.False, "the parameters moved");
@@ -111,13 +113,15 @@ public class FusedSGDTests
     }
 
     [Test]
-    public void A_float64_model_and_frozen_parameters_take_SGDs_own_step()
+    public void Parameters_the_kernel_does_not_take_get_SGDs_own_step()
     {
         using var scope = NewDisposeScope();
         using var reference = NewModel("mlp", ScalarType.Float64);
         var expected = Train(reference, optim.SGD(reference.parameters(), 0.05, 0.9, nesterov: true), "mlp", steps: 3);
         using var model = NewModel("mlp", ScalarType.Float64);
+        var steps = FusedSGD.FusedSteps;
         AssertSameBits(Train(model, new FusedSGD(model.parameters(), 0.05, 0.9, nesterov: true), "mlp", steps: 3), expected);
+        Assert.That(FusedSGD.FusedSteps, Is.EqualTo(steps), "float64 takes SGD's step");
 
         using var frozen = NewModel("mlp");
         var before = frozen.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
@@ -126,6 +130,18 @@ public class FusedSGDTests
         var after = Train(frozen, new FusedSGD(frozen.parameters(), 0.05, 0.9, nesterov: true), "mlp", steps: 3);
         Assert.That(after["fc1.weight"].equal(before["fc1.weight"]).all().item<bool>(), Is.True, "a parameter without a gradient is left alone");
         Assert.That(after["fc2.weight"].equal(before["fc2.weight"]).all().item<bool>(), Is.False);
+
+        // A parameter listed twice is updated twice, in order, as SGD does.
+        Dictionary<string, Tensor> Twice(bool fused)
+        {
+            var model = NewModel("mlp");
+            var parameters = model.parameters().Concat(model.parameters().Take(1)).ToList();
+            var optimizer = fused ? new FusedSGD(parameters, 0.05, 0.9, nesterov: true) : optim.SGD(parameters, 0.05, 0.9, nesterov: true);
+            return Train(model, optimizer, "mlp", steps: 3);
+        }
+        steps = FusedSGD.FusedSteps;
+        AssertSameBits(Twice(fused: true), Twice(fused: false));
+        Assert.That(FusedSGD.FusedSteps, Is.EqualTo(steps), "a parameter listed twice takes SGD's step");
     }
 
     [Test]
