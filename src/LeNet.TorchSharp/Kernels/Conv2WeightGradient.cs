@@ -11,7 +11,8 @@ namespace LeNetTorchSharp.Kernels;
 /// Why it exists: libtorch's convolution backward for conv2 took 1.48–1.53 ms at batch 128 on two cores; its input
 /// gradient alone (the same primitive, as <c>conv_transpose2d</c>) 0.63 ms, and the kernel's weight gradient on
 /// libtorch's threads (<see cref="LibTorchThreads"/>) a fraction of the rest (bench/README.md). Anything the kernel does
-/// not handle (another shape, device or type, no gradient to compute) and a layer with hooks go to the layer itself.
+/// not handle (another shape, device or type, no gradient to compute) goes to libtorch (<see cref="PaddedConv2d"/>),
+/// a layer with hooks to the layer itself.
 /// <see cref="Models.LeNetOptions.UseConv2Kernel"/> turns it off for one model.
 /// </remarks>
 internal static class Conv2WeightGradient
@@ -20,5 +21,5 @@ internal static class Conv2WeightGradient
     public static Tensor Forward(Conv2d layer, Tensor input) =>
         !InputConv2d.HasHooks(layer) && Conv2WeightGradientFunction.Handles(input, layer.weight!, layer.bias)
             ? Conv2WeightGradientFunction.Apply(input, layer.weight!, layer.bias)
-            : layer.call(input);
+            : PaddedConv2d.Forward(layer, input);
 }

@@ -21,12 +21,14 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
 
     /// <summary>Whether this path takes the convolution: float32 on the CPU of an x64 machine with AVX2 whose libtorch runs
     /// on libgomp, a weight of 16 x C x 5 x 5 that needs a gradient, an input of N x C x H x W with H, W at least 5, a
-    /// bias of 16 or none. Anything else goes to libtorch.</summary>
+    /// bias of 16 or none, and at most 16 input channels or a multiple of 16 (the forward pass is libtorch's, which is
+    /// wrong for other counts above 16: <see cref="PaddedConv2d"/>). Anything else goes to libtorch.</summary>
     public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
         WeightGradientKernel.IsAccelerated && LibTorchThreads.Available
         && is_grad_enabled() && weight.requires_grad
         && ConvolutionArguments.AreCpuFloat32(input, weight, bias)
         && weight.shape[0] == WeightGradientKernel.OutChannels && weight.shape[2] == WeightGradientKernel.Kernel
+        && (weight.shape[1] <= 16 || weight.shape[1] % 16 == 0)
         && input.numel() <= int.MaxValue / sizeof(float)
         && input.shape[0] * WeightGradientKernel.OutChannels * (input.shape[2] - 4) * (input.shape[3] - 4) <= int.MaxValue / sizeof(float);
 

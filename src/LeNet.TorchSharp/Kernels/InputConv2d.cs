@@ -14,7 +14,7 @@ namespace LeNetTorchSharp.Kernels;
 /// blocked layout; the kernel, on libtorch's own threads (<see cref="LibTorchThreads"/>), takes 0.18 and 0.28 ms, and a
 /// whole LeNet step 4.1 ms instead of 5.2 (bench/README.md). Its input gradient (a saliency map asks for it) is right
 /// where libtorch 2.10's is not on some CPUs (bench/history.md). Anything the kernel does not handle (another device or
-/// type, a libtorch not on libgomp) and a layer with hooks go to the layer itself, so hooks run as PyTorch runs them. <see cref="Models.LeNetOptions.UseConv1Kernel"/> turns it off for one model.
+/// type, a libtorch not on libgomp) goes to libtorch (<see cref="PaddedConv2d"/>), and a layer with hooks to the layer itself, so hooks run as PyTorch runs them. <see cref="Models.LeNetOptions.UseConv1Kernel"/> turns it off for one model.
 /// </remarks>
 internal static class InputConv2d
 {
@@ -22,7 +22,7 @@ internal static class InputConv2d
     public static Tensor Forward(Conv2d layer, Tensor input) =>
         !HasHooks(layer) && InputConv2dFunction.Handles(input, layer.weight!, layer.bias)
             ? InputConv2dFunction.Apply(input, layer.weight!, layer.bias)
-            : layer.call(input);
+            : PaddedConv2d.Forward(layer, input);
 
     // TorchSharp keeps a module's hooks in protected dictionaries and offers no way to ask whether there are any; a
     // hook must run, so the kernel is taken only when they can be read and are all empty.

@@ -54,7 +54,8 @@ public sealed class LeNet : Module<Tensor, Tensor>
             "a single image needs a batch dimension: image.unsqueeze(0)");
 
         // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward. conv(layer, x) is
-        // layer.call(x) on this library's convolution kernels where they apply; a layer with hooks takes call() itself.
+        // layer.call(x) on this library's convolution kernels where they apply, or on libtorch with channels padded
+        // where libtorch gets them wrong; a layer with hooks takes call() itself.
         // The tutorial's F.max_pool2d(F.relu(conv(x)), 2), pooled first: ReLU keeps order and clamps a window's
         // maximum as it clamps each element, so the values and the gradients are the same bits, and the ReLU
         // touches a quarter of the elements.
@@ -69,11 +70,12 @@ public sealed class LeNet : Module<Tensor, Tensor>
     }
 
     /// <summary><c>conv1(x)</c> or <c>conv2(x)</c>, with this library's CPU kernels where they apply (conv1 whole, conv2's
-    /// weight gradient) unless <see cref="LeNetOptions.UseConv1Kernel"/> or <see cref="LeNetOptions.UseConv2Kernel"/> is off.</summary>
+    /// weight gradient) unless <see cref="LeNetOptions.UseConv1Kernel"/> or <see cref="LeNetOptions.UseConv2Kernel"/> is off;
+    /// otherwise libtorch's, its channels padded where libtorch 2.10 computes them wrong (<see cref="PaddedConv2d"/>).</summary>
     Tensor conv(Conv2d layer, Tensor x) =>
         layer == conv1 && Options.UseConv1Kernel ? InputConv2d.Forward(layer, x)
         : layer == conv2 && Options.UseConv2Kernel ? Conv2WeightGradient.Forward(layer, x)
-        : layer.call(x);
+        : PaddedConv2d.Forward(layer, x);
 
     /// <summary><c>F.max_pool2d(x, 2)</c>, on this library's CPU kernel unless <see cref="LeNetOptions.UseMaxPoolKernel"/> is off.</summary>
     Tensor max_pool2d(Tensor x) => Options.UseMaxPoolKernel ? MaxPool2x2.Forward(x) : F.max_pool2d(x, 2);
