@@ -108,7 +108,8 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
     static List<Tensor> DifferentiableGradients(Tensor input, Tensor weight, bool hasBias, bool inputGrad, Tensor gradOutput)
     {
         // The input's gradient depends on the weight: a full correlation of the zero-padded output gradient with the
-        // flipped weight, as a forward convolution (libtorch's own input gradient is wrong for LeNet's conv1 on some CPUs).
+        // flipped weight, as a forward convolution (libtorch's own input gradient is wrong for LeNet's conv1 on some CPUs),
+        // its channels padded where libtorch's convolution is wrong too, so that differentiating it again is right.
         Tensor? gradInput = null;
         if (inputGrad)
         {
@@ -116,12 +117,12 @@ internal sealed class InputConv2dFunction : autograd.SingleTensorFunction<InputC
             using var padded = nn.functional.pad(gradOutput, [k, k, k, k]);
             using var flipped = weight.flip(2, 3);
             using var swapped = flipped.transpose(0, 1);
-            gradInput = nn.functional.conv2d(padded, swapped);
+            gradInput = PaddedConv2d.Conv(padded, swapped, null);
         }
         // The weight's and bias's gradients depend on the input and the output gradient, not on the weight.
         using var w = weight.detach().requires_grad_(true);
         using var b = hasBias ? zeros(weight.shape[0]).requires_grad_(true) : null;
-        using var output = nn.functional.conv2d(input, w, b);
+        using var output = PaddedConv2d.Conv(input, w, b);
         var grads = autograd.grad([output], b is null ? [w] : [w, b], [gradOutput], create_graph: true);
         return b is null ? [gradInput!, grads[0]] : [gradInput!, grads[0], grads[1]];
     }

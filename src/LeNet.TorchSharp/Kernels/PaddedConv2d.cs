@@ -6,8 +6,10 @@ using F = TorchSharp.torch.nn.functional;
 namespace LeNetTorchSharp.Kernels;
 
 /// <summary>
-/// A LeNet convolution on libtorch, with its channels padded with zeros where libtorch 2.10's own convolution is
-/// wrong: input channels above 16 to a multiple of 16, and, when the input's gradient is wanted, output channels too.
+/// A convolution on libtorch, with its channels padded with zeros where libtorch 2.10's own convolution is wrong: input
+/// channels above 16 to a multiple of 16, and, when the input's gradient is wanted, output channels too. LeNet's
+/// convolutions left to libtorch run on it, and so do the convolutions conv1's kernel builds its gradients from under
+/// <c>create_graph</c>.
 /// </summary>
 /// <remarks>
 /// Why: libtorch 2.10's float32 convolution (oneDNN, 16-channel blocks on AVX-512) computes wrong outputs for input
@@ -23,24 +25,27 @@ internal static class PaddedConv2d
     const int Block = 16;
 
     /// <summary><paramref name="layer"/> applied to <paramref name="input"/>, padded when libtorch would get it wrong.</summary>
-    public static Tensor Forward(Conv2d layer, Tensor input)
+    public static Tensor Forward(Conv2d layer, Tensor input) =>
+        InputConv2d.HasHooks(layer) || layer.groups != 1 || layer.padding_mode != PaddingModes.Zeros || layer.padding is null
+            ? layer.call(input)
+            : Conv(input, layer.weight!, layer.bias, layer.stride, layer.padding, layer.dilation);
+
+    /// <summary><c>F.conv2d(input, weight, bias, stride, padding, dilation)</c> (one group), padded when libtorch would get it wrong.</summary>
+    public static Tensor Conv(Tensor input, Tensor weight, Tensor? bias, long[]? stride = null, long[]? padding = null, long[]? dilation = null)
     {
-        var weight = layer.weight!;
         var (outChannels, inChannels) = (weight.shape[0], weight.shape[1]);
         var padIn = inChannels > Block && inChannels % Block != 0 ? RoundUp(inChannels) - inChannels : 0;
         var gradientWanted = is_grad_enabled() && input.requires_grad;
         var padOut = gradientWanted && outChannels % Block != 0 ? RoundUp(outChannels) - outChannels : 0;
-        if ((padIn == 0 && padOut == 0) || InputConv2d.HasHooks(layer) || input.dim() != 4
-            || input.device_type != DeviceType.CPU || input.dtype != ScalarType.Float32
-            || layer.groups != 1 || layer.padding_mode != PaddingModes.Zeros || layer.padding is null)
-            return layer.call(input);
+        if ((padIn == 0 && padOut == 0) || input.dim() != 4 || input.device_type != DeviceType.CPU || input.dtype != ScalarType.Float32)
+            return F.conv2d(input, weight, bias, stride, padding, dilation);
 
         using var scope = NewDisposeScope();
         // F.pad's list runs from the last dimension: (left, right) of each, so the channel dimension's is the third pair.
         var x = padIn > 0 ? F.pad(input, [0, 0, 0, 0, 0, padIn]) : input;
         var w = F.pad(weight, [0, 0, 0, 0, 0, padIn, 0, padOut]);
-        var b = layer.bias is { } bias && padOut > 0 ? F.pad(bias, [0, padOut]) : layer.bias;
-        var output = F.conv2d(x, w, b, layer.stride, layer.padding, layer.dilation);
+        var b = bias is not null && padOut > 0 ? F.pad(bias, [0, padOut]) : bias;
+        var output = F.conv2d(x, w, b, stride, padding, dilation);
         return (padOut > 0 ? output[.., ..(int)outChannels].contiguous() : output).MoveToOuterDisposeScope();
     }
 
