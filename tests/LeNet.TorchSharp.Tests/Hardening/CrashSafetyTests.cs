@@ -8,8 +8,15 @@ namespace LeNetTorchSharp.Tests.Hardening;
 [Category("Crash")]
 public class CrashSafetyTests
 {
+    /// <summary>What the run printed, kept so that a run that ends on its own can say why.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentQueue<string> Printed = new();
+
+    static string LastLines(Process process) =>
+        $"exit code {process.ExitCode}; its last lines: {string.Join(" | ", Printed.TakeLast(12))}";
+
     static Process Start(string args)
     {
+        Printed.Clear();
         var dll = Path.Combine(AppContext.BaseDirectory, "TrainMnist.dll");
         var start = new ProcessStartInfo("dotnet", $"\"{dll}\" {args}")
         {
@@ -18,8 +25,8 @@ public class CrashSafetyTests
             UseShellExecute = false,
         };
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Printed.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Printed.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -45,7 +52,11 @@ public class CrashSafetyTests
             var resume = File.Exists(checkpoint) ? $"--resume \"{checkpoint}\" " : "--force ";
             using var process = Start($"{resume}--epochs 10000 {common}");
             Thread.Sleep(random.Next(2500, 5000));
-            Assert.That(process.HasExited, Is.False, "the run ended before it was killed");
+            if (process.HasExited)
+            {
+                process.WaitForExit();
+                Assert.Fail($"run {kill + 1} ({resume.Trim()}) ended before it was killed: {LastLines(process)}");
+            }
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
 
@@ -60,7 +71,8 @@ public class CrashSafetyTests
         using (var finish = Start($"--resume \"{checkpoint}\" --epochs {done + 2} {common}"))
         {
             Assert.That(finish.WaitForExit(120_000), Is.True, "the resumed run did not finish");
-            Assert.That(finish.ExitCode, Is.Zero);
+            finish.WaitForExit();
+            Assert.That(finish.ExitCode, Is.Zero, () => LastLines(finish));
         }
         Assert.That(Checkpoint.Read(checkpoint).Epochs, Is.EqualTo(done + 2));
         Assert.That(Directory.GetFiles(run.Path, "*.tmp"), Is.Empty, "temporary files of killed writes were cleaned up");
