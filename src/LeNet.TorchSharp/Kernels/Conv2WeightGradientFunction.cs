@@ -21,14 +21,12 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
 
     /// <summary>Whether this path takes the convolution: float32 on the CPU of an x64 machine with AVX2 whose libtorch runs
     /// on libgomp, a weight of 16 x C x 5 x 5 that needs a gradient, an input of N x C x H x W with H, W at least 5, a
-    /// bias of 16 or none, and at most 16 input channels or a multiple of 16 (the forward pass is libtorch's, which is
-    /// wrong for other counts above 16: <see cref="PaddedConv2d"/>). Anything else goes to libtorch.</summary>
+    /// bias of 16 or none. Anything else goes to libtorch.</summary>
     public static bool Handles(Tensor input, Tensor weight, Tensor? bias) =>
         WeightGradientKernel.IsAccelerated && LibTorchThreads.Available
         && is_grad_enabled() && weight.requires_grad
         && ConvolutionArguments.AreCpuFloat32(input, weight, bias)
         && weight.shape[0] == WeightGradientKernel.OutChannels && weight.shape[2] == WeightGradientKernel.Kernel
-        && (weight.shape[1] <= 16 || weight.shape[1] % 16 == 0)
         && input.numel() <= int.MaxValue / sizeof(float)
         && input.shape[0] * WeightGradientKernel.OutChannels * (input.shape[2] - 4) * (input.shape[3] - 4) <= int.MaxValue / sizeof(float);
 
@@ -47,7 +45,8 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
         ctx.save_for_backward([input, weight]);
         ctx.save_data("bias", bias is not null);
         ctx.save_data("inputGrad", ((Tensor)vars[0]).requires_grad);
-        return nn.functional.conv2d(input, weight, bias);
+        // libtorch's forward pass, its input channels padded where libtorch's own is wrong.
+        return PaddedConv2d.Conv(input, weight, bias);
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
@@ -84,7 +83,7 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
     // are the function's inputs, and autograd records the gradients' own graph through them.
     static List<Tensor> DifferentiableGradients(Tensor input, Tensor weight, bool hasBias, bool inputGrad, Tensor gradOutput)
     {
-        using var output = nn.functional.conv2d(input, weight);
+        using var output = PaddedConv2d.Conv(input, weight, null);
         var grads = autograd.grad([output], inputGrad ? [input, weight] : [weight], [gradOutput], create_graph: true);
         var gradInput = inputGrad ? grads[0] : null;
         var gradWeight = grads[inputGrad ? 1 : 0];

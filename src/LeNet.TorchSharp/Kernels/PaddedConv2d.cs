@@ -8,8 +8,8 @@ namespace LeNetTorchSharp.Kernels;
 /// <summary>
 /// A convolution on libtorch, with its channels padded with zeros where libtorch 2.10's own convolution is wrong: input
 /// channels above 16 to a multiple of 16, and, when the input's gradient is wanted, output channels too. LeNet's
-/// convolutions left to libtorch run on it, and so do the convolutions conv1's kernel builds its gradients from under
-/// <c>create_graph</c>.
+/// convolutions left to libtorch run on it, and so does every libtorch convolution the kernels call (conv2's forward
+/// pass, the gradients built under <c>create_graph</c>).
 /// </summary>
 /// <remarks>
 /// Why: libtorch 2.10's float32 convolution (oneDNN, 16-channel blocks on AVX-512) computes wrong outputs for input
@@ -33,7 +33,8 @@ internal static class PaddedConv2d
     /// <summary><c>F.conv2d(input, weight, bias, stride, padding, dilation)</c> (one group), padded when libtorch would get it wrong.</summary>
     public static Tensor Conv(Tensor input, Tensor weight, Tensor? bias, long[]? stride = null, long[]? padding = null, long[]? dilation = null)
     {
-        var (outChannels, inChannels) = (weight.shape[0], weight.shape[1]);
+        var shape = weight.shape;
+        var (outChannels, inChannels) = (shape[0], shape[1]);
         var padIn = inChannels > Block && inChannels % Block != 0 ? RoundUp(inChannels) - inChannels : 0;
         var gradientWanted = is_grad_enabled() && input.requires_grad;
         var padOut = gradientWanted && outChannels % Block != 0 ? RoundUp(outChannels) - outChannels : 0;
