@@ -59,7 +59,15 @@ internal static class LibTorchThreads
     /// items <c>[0, items)</c>, as <see cref="For"/> runs its chunks.
     /// </summary>
     public static void ForRanges(int items, int chunks, Action<int, int, int> body) =>
-        For(chunks, chunk => body(chunk, items * chunk / chunks, items * (chunk + 1) / chunks));
+        For(chunks, chunk =>
+        {
+            var (start, end) = Range(items, chunk, chunks);
+            body(chunk, start, end);
+        });
+
+    /// <summary>Chunk <paramref name="chunk"/> of <paramref name="chunks"/> contiguous ranges covering items <c>[0, items)</c>.</summary>
+    public static (int Start, int End) Range(int items, int chunk, int chunks) =>
+        ((int)((long)items * chunk / chunks), (int)((long)items * (chunk + 1) / chunks));
 
     /// <summary>Adds each chunk's partial sums into the first chunk's, element by element in chunk order, and returns
     /// those: the same result whichever thread ran which chunk.</summary>

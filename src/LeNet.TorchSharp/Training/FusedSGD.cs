@@ -115,10 +115,11 @@ public class FusedSGD : TorchSharp.Modules.SGD
                 var grad = param.grad;
                 if (grad is null) continue;
                 // A parameter listed twice is updated twice, in order, as SGD does: not something to split over threads.
-                if (!seen.Add(param.Handle) || !Fusable(param, grad)) return null;
+                var length = param.numel();
+                if (!seen.Add(param.Handle) || length > int.MaxValue || !Fusable(param) || !Matches(grad, length)) return null;
                 var buffer = momentum != 0 ? ((State)_state[param.Handle]).momentum_buffer : null;
-                if (buffer is not null && !Fusable(param, buffer)) return null;
-                updates.Add(new Update(param, grad, buffer, FreshBuffer: momentum != 0 && buffer is null, coefficients, (int)param.numel()));
+                if (buffer is not null && !Matches(buffer, length)) return null;
+                updates.Add(new Update(param, grad, buffer, FreshBuffer: momentum != 0 && buffer is null, coefficients, (int)length));
             }
         }
         // The first step with momentum: the buffers it starts, made only now that every parameter is known to be fused.
@@ -132,12 +133,12 @@ public class FusedSGD : TorchSharp.Modules.SGD
         return updates;
     }
 
-    static bool Fusable(Tensor param, Tensor other) =>
-        param.device_type == DeviceType.CPU && param.dtype == ScalarType.Float32 && param.is_contiguous() &&
-        other.device_type == DeviceType.CPU && other.dtype == ScalarType.Float32 && !other.is_sparse &&
-        // The same number of elements, both contiguous: element i of one is element i of the other. (libtorch has
-        // already held a gradient to its parameter's shape, when backward or the grad setter wrote it.)
-        other.is_contiguous() && other.numel() == param.numel() && param.numel() <= int.MaxValue;
+    static bool Fusable(Tensor t) =>
+        t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && !t.is_sparse && t.is_contiguous();
+
+    // The same number of elements, both contiguous: element i of one is element i of the parameter. (libtorch has
+    // already held a gradient to its parameter's shape, when backward or the grad setter wrote it.)
+    static bool Matches(Tensor other, long length) => Fusable(other) && other.numel() == length;
 
     static void Run(List<Update> updates)
     {
@@ -148,7 +149,10 @@ public class FusedSGD : TorchSharp.Modules.SGD
         {
             var chunks = parallel ? LibTorchThreads.ChunkCount(update.Length / ElementsPerChunk) : 1;
             for (var chunk = 0; chunk < chunks; chunk++)
-                ranges.Add((update, (int)((long)update.Length * chunk / chunks), (int)((long)update.Length * (chunk + 1) / chunks)));
+            {
+                var (start, end) = LibTorchThreads.Range(update.Length, chunk, chunks);
+                ranges.Add((update, start, end));
+            }
         }
         void Apply(int r)
         {
