@@ -32,7 +32,8 @@ internal sealed class LocalHttpServer : IDisposable
         {
             HttpListenerContext context;
             try { context = await listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+            // Stopped between the loop's check and the call (a server disposed as soon as it is made): "call Start() first".
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException || (e is InvalidOperationException && !listener.IsListening)) { return; }
             Interlocked.Increment(ref Requests);
             var name = context.Request.Url!.AbsolutePath["/mnist/".Length..];
             if (files.TryGetValue(name, out var body))
