@@ -19,7 +19,7 @@ internal static class Conv2WeightGradient
 {
     /// <summary><paramref name="layer"/> applied to <paramref name="input"/>, through the kernel where it can.</summary>
     public static Tensor Forward(Conv2d layer, Tensor input) =>
-        !InputConv2d.HasHooks(layer) && Conv2WeightGradientFunction.Handles(input, layer.weight!, layer.bias)
+        !ModuleHooks.Any(layer) && Conv2WeightGradientFunction.Handles(input, layer.weight!, layer.bias)
             ? Conv2WeightGradientFunction.Apply(input, layer.weight!, layer.bias)
             : PaddedConv2d.Forward(layer, input);
 }

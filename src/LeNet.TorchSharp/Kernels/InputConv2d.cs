@@ -1,4 +1,3 @@
-using System.Reflection;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -20,25 +19,7 @@ internal static class InputConv2d
 {
     /// <summary><paramref name="layer"/> applied to <paramref name="input"/>, through the kernel where it can.</summary>
     public static Tensor Forward(Conv2d layer, Tensor input) =>
-        !HasHooks(layer) && InputConv2dFunction.Handles(input, layer.weight!, layer.bias)
+        !ModuleHooks.Any(layer) && InputConv2dFunction.Handles(input, layer.weight!, layer.bias)
             ? InputConv2dFunction.Apply(input, layer.weight!, layer.bias)
             : PaddedConv2d.Forward(layer, input);
-
-    // TorchSharp keeps a module's hooks in protected dictionaries and offers no way to ask whether there are any; a
-    // hook must run, so the kernel is taken only when they can be read and are all empty.
-    static readonly FieldInfo[]? HookFields = FindHookFields();
-
-    static FieldInfo[]? FindHookFields()
-    {
-        var type = typeof(Conv2d);
-        while (type is not null && !(type.IsGenericType && type.GetGenericTypeDefinition().Name.StartsWith("HookableModule", StringComparison.Ordinal)))
-            type = type.BaseType;
-        if (type is null) return null;
-        string[] names = ["pre_hooks", "post_hooks", "module_pre_hooks", "module_post_hooks"];
-        var fields = names.Select(n => type.GetField(n, BindingFlags.Instance | BindingFlags.NonPublic)).OfType<FieldInfo>().ToArray();
-        return fields.Length == names.Length && fields.All(f => typeof(System.Collections.ICollection).IsAssignableFrom(f.FieldType)) ? fields : null;
-    }
-
-    internal static bool HasHooks(Conv2d layer) =>
-        HookFields is null || HookFields.Any(f => ((System.Collections.ICollection?)f.GetValue(layer))?.Count > 0);
 }

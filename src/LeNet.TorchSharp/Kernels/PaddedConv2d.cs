@@ -26,7 +26,7 @@ internal static class PaddedConv2d
 
     /// <summary><paramref name="layer"/> applied to <paramref name="input"/>, padded when libtorch would get it wrong.</summary>
     public static Tensor Forward(Conv2d layer, Tensor input) =>
-        InputConv2d.HasHooks(layer) || layer.groups != 1 || layer.padding_mode != PaddingModes.Zeros || layer.padding is null
+        ModuleHooks.Any(layer) || layer.groups != 1 || layer.padding_mode != PaddingModes.Zeros || layer.padding is null
             ? layer.call(input)
             : Conv(input, layer.weight!, layer.bias, layer.stride, layer.padding, layer.dilation);
 
