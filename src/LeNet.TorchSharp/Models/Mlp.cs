@@ -1,3 +1,4 @@
+using LeNetTorchSharp.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,6 +29,15 @@ public sealed class Mlp : Module<Tensor, Tensor>
 
     /// <summary>The non-linearity after each hidden layer.</summary>
     public Activation Activation { get; }
+
+    /// <summary>
+    /// Whether the fully connected layers run on this library's 512-bit CPU kernel (<c>Kernels/LinearKernel.cs</c>)
+    /// where it applies (float32 on an x64 CPU with AVX-512, on Linux, a layer of at least 32,768 weights without hooks,
+    /// which is <c>fc1</c> at the tutorial's widths); libtorch's otherwise.
+    /// </summary>
+    /// <remarks>On by default: MKL, libtorch's matrix library, runs 256-bit code on AMD CPUs, and fc1's products are most of
+    /// an MLP step. Values agree with libtorch's to float rounding, not to the bit; <c>false</c> gives libtorch's own.</remarks>
+    public bool UseLinearKernel { get; init; } = true;
 
     /// <summary>Builds the network.</summary>
     /// <param name="inputSize">Inputs per sample; 784 = 28*28.</param>
@@ -71,9 +81,11 @@ public sealed class Mlp : Module<Tensor, Tensor>
             InputSize == 784 ? "or N x 1 x 28 x 28 images, which are flattened" : null);
 
         for (var i = 0; i < layers.Length - 1; i++)
-            x = Activate(layers[i].call(x));
-        return layers[^1].call(x);
+            x = Activate(linear(layers[i], x));
+        return linear(layers[^1], x);
     }
+
+    Tensor linear(Linear layer, Tensor x) => UseLinearKernel ? LinearFunction.Forward(layer, x) : layer.call(x);
 
     Tensor Activate(Tensor x) => Activation switch
     {
