@@ -55,7 +55,8 @@ public sealed class LeNet : Module<Tensor, Tensor>
 
         // Layers are invoked with call(), PyTorch's __call__: it runs forward hooks, then forward. conv(layer, x) is
         // layer.call(x) on this library's convolution kernels where they apply, or on libtorch with channels padded
-        // where libtorch gets them wrong; a layer with hooks takes call() itself.
+        // where libtorch gets them wrong; linear(layer, x) is layer.call(x) on its fully connected kernel where it
+        // applies; a layer with hooks takes call() itself.
         // The tutorial's F.max_pool2d(F.relu(conv(x)), 2), pooled first: ReLU keeps order and clamps a window's
         // maximum as it clamps each element, so the values and the gradients are the same bits, and the ReLU
         // touches a quarter of the elements.
@@ -64,10 +65,14 @@ public sealed class LeNet : Module<Tensor, Tensor>
         var c3 = conv(conv2, s2);                 // N x 16 x 10 x 10
         var s4 = F.relu(max_pool2d(c3));          // N x 16 x 5 x 5
         var flat = torch.flatten(s4, 1);          // N x 400
-        var f5 = F.relu(fc1.call(flat));          // N x 120
-        var f6 = F.relu(fc2.call(f5));            // N x 84
-        return fc3.call(f6);                      // N x 10
+        var f5 = F.relu(linear(fc1, flat));       // N x 120
+        var f6 = F.relu(linear(fc2, f5));         // N x 84
+        return linear(fc3, f6);                   // N x 10
     }
+
+    /// <summary><c>layer(x)</c> for <c>fc1</c>–<c>fc3</c>, on this library's CPU kernel where it applies unless
+    /// <see cref="LeNetOptions.UseLinearKernel"/> is off (<see cref="LinearFunction"/>).</summary>
+    Tensor linear(Linear layer, Tensor x) => Options.UseLinearKernel ? LinearFunction.Forward(layer, x) : layer.call(x);
 
     /// <summary><c>conv1(x)</c> or <c>conv2(x)</c>, with this library's CPU kernels where they apply (conv1 whole, conv2's
     /// weight gradient) unless <see cref="LeNetOptions.UseConv1Kernel"/> or <see cref="LeNetOptions.UseConv2Kernel"/> is off;

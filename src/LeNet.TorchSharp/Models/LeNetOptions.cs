@@ -54,6 +54,14 @@ public sealed record LeNetOptions
     /// </summary>
     public bool UseConv2Kernel { get; init; } = true;
 
+    /// <summary>
+    /// Whether the fully connected layers run on this library's 512-bit CPU kernel where it applies (float32 on x64 with
+    /// AVX-512 on Linux, a layer of at least 32,768 weights, which is <c>fc1</c> at the tutorial's widths, no hooks;
+    /// libtorch's values to float rounding, faster than MKL's 256-bit code on AMD CPUs) or always on libtorch's. Turn it
+    /// off to compare, or to rule the kernel out when chasing a problem; it changes this model only.
+    /// </summary>
+    public bool UseLinearKernel { get; init; } = true;
+
     /// <summary>Side of the feature map after conv → 2x2 pool → conv → 2x2 pool.</summary>
     internal int FeatureSize => ((InputSize - KernelSize + 1) / 2 - KernelSize + 1) / 2;
 
