@@ -88,6 +88,22 @@ internal static class LinearKernel
         OuterProducts(gradOutput, rowStep: outFeatures, sumStep: 1, weight, gradInput, batch, inFeatures, outFeatures, first, end);
     }
 
+    /// <summary>
+    /// <c>output[i, j] = Σ_p input[i, p] · weightT[p, j]</c> for the output's columns <paramref name="first"/> to
+    /// <paramref name="end"/> (exclusive): <c>F.linear</c> without its bias, from the weight transposed (In x Out).
+    /// </summary>
+    /// <remarks>For short rows: <see cref="Forward"/> ends every block of sixteen dot products in sixteen horizontal
+    /// sums, which outweigh the products when a row has a hundred-odd inputs; outer products have none.</remarks>
+    public static void ForwardTransposed(ReadOnlySpan<float> input, ReadOnlySpan<float> weightT, Span<float> output,
+        int batch, int inFeatures, int outFeatures, int first, int end)
+    {
+        Check(input.Length, batch, inFeatures, "input");
+        Check(weightT.Length, inFeatures, outFeatures, "weightT");
+        Check(output.Length, batch, outFeatures, "output");
+        // Row i of the result broadcasts input[i, p], at i * inFeatures + p, against row p of the transposed weight.
+        OuterProducts(input, rowStep: inFeatures, sumStep: 1, weightT, output, batch, outFeatures, inFeatures, first, end);
+    }
+
     /// <summary><c>gradBias[j] = Σ_i gradOutput[i, j]</c>, the rows added in order.</summary>
     public static void BiasGradient(ReadOnlySpan<float> gradOutput, Span<float> gradBias, int batch, int outFeatures)
     {

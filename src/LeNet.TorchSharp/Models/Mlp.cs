@@ -31,12 +31,14 @@ public sealed class Mlp : Module<Tensor, Tensor>
     public Activation Activation { get; }
 
     /// <summary>
-    /// Whether the fully connected layers run on this library's 512-bit CPU kernel (<c>Kernels/LinearKernel.cs</c>)
-    /// where it applies (float32 on an x64 CPU with AVX-512, on Linux, a layer of at least 32,768 weights without hooks,
-    /// which is <c>fc1</c> at the tutorial's widths); libtorch's otherwise.
+    /// Whether the network runs on this library's 512-bit CPU kernel (<c>Kernels/</c>) where it applies: a ReLU network
+    /// whole, every layer and ReLU in one autograd function; with another activation, or a hook on a layer, layer by
+    /// layer, the layers of at least 32,768 weights (<c>fc1</c> at the tutorial's widths) on the kernel. Float32 on an x64
+    /// CPU with AVX-512, on Linux; libtorch's otherwise.
     /// </summary>
-    /// <remarks>On by default: MKL, libtorch's matrix library, runs 256-bit code on AMD CPUs, and fc1's products are most of
-    /// an MLP step. Values agree with libtorch's to float rounding, not to the bit; <c>false</c> gives libtorch's own.</remarks>
+    /// <remarks>On by default: MKL, libtorch's matrix library, runs 256-bit code on AMD CPUs, fc1's products are most of
+    /// an MLP step's arithmetic, and the small layers' libtorch operations cost more than their arithmetic. Values agree
+    /// with libtorch's to float rounding, not to the bit; <c>false</c> gives libtorch's own.</remarks>
     public bool UseLinearKernel { get; init; } = true;
 
     /// <summary>Builds the network.</summary>
@@ -80,6 +82,9 @@ public sealed class Mlp : Module<Tensor, Tensor>
         InputShape.Check(x, nameof(Mlp), layers[0].weight!.dtype, [-1, InputSize],
             InputSize == 784 ? "or N x 1 x 28 x 28 images, which are flattened" : null);
 
+        // A ReLU network runs whole on the library's kernel where it applies: one autograd function for every layer.
+        if (UseLinearKernel && Activation == Activation.ReLU && MlpFunction.Handles(x, layers))
+            return MlpFunction.Apply(x, layers);
         for (var i = 0; i < layers.Length - 1; i++)
             x = Activate(linear(layers[i], x));
         return linear(layers[^1], x);
