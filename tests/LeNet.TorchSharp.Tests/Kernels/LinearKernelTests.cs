@@ -161,22 +161,25 @@ public class LinearKernelTests
     }
 
     [Test]
-    public void The_MLP_takes_the_kernel_for_fc1_only_when_its_option_is_on_and_trains_as_float64_does()
+    public void A_tanh_MLP_takes_the_kernel_for_fc1_only_when_its_option_is_on_and_trains_as_float64_does()
     {
+        // A ReLU MLP runs whole on the fused function (MlpFunctionTests); other activations go layer by layer.
         AssumeAccelerated();
         using var scope = NewDisposeScope();
-        var net = new Mlp();
-        var without = new Mlp { UseLinearKernel = false };
+        var net = new Mlp(activation: Activation.Tanh);
+        var without = new Mlp(activation: Activation.Tanh) { UseLinearKernel = false };
         without.load_state_dict(net.state_dict());
-        var exact = new Mlp { UseLinearKernel = false };
+        var exact = new Mlp(activation: Activation.Tanh) { UseLinearKernel = false };
         exact.load_state_dict(net.state_dict());
         exact.to(ScalarType.Float64);
         var images = rand(64, 1, 28, 28, generator: new Generator(2));
         var labels = randint(0, 10, [64], generator: new Generator(3));
 
         var before = LinearFunction.Calls;
+        var fused = MlpFunction.Calls;
         var loss = TorchF.cross_entropy(net.call(images), labels);
         Assert.That(LinearFunction.Calls - before, Is.EqualTo(1), "fc1 (100,352 weights) takes it; fc2 and fc3 are below MinimumWeights");
+        Assert.That(MlpFunction.Calls, Is.EqualTo(fused), "tanh is not fused");
         loss.backward();
         before = LinearFunction.Calls;
         TorchF.cross_entropy(without.call(images), labels).backward();
