@@ -14,6 +14,19 @@ namespace LeNetTorchSharp.Tests.Kernels;
 /// differentiation found that graph freed and libtorch ended the process.</remarks>
 public class SecondDerivativeTests
 {
+    // The gradients, for the input and for the first of weights, of the sum of squares of the loss's gradients for
+    // weights: the first differentiation under create_graph, the second through it.
+    static (Tensor Input, Tensor Weight) PenaltyGradients(nn.Module<Tensor, Tensor> model, Tensor image, Tensor labels,
+        IList<Tensor> weights, ScalarType type)
+    {
+        var x = image.to(type).requires_grad_(true);
+        var loss = TorchF.cross_entropy(model.call(x), labels);
+        var first = autograd.grad([loss], weights, retain_graph: true, create_graph: true);
+        var penalty = first.Select(g => g.pow(2).sum()).Aggregate((a, b) => a + b);
+        var second = autograd.grad([penalty], [x, weights[0]]);
+        return (second[0], second[1]);
+    }
+
     [Test]
     public void A_penalty_on_LeNets_weight_gradients_differentiates_as_float64_does()
     {
@@ -26,18 +39,8 @@ public class SecondDerivativeTests
         var labels = randint(0, 10, [4], generator: new Generator(22));
         string[] names = ["conv1.weight", "conv2.weight", "fc1.weight"];
 
-        (Tensor Input, Tensor Weight) Second(LeNet model, ScalarType type)
-        {
-            var x = image.to(type).requires_grad_(true);
-            var loss = TorchF.cross_entropy(model.call(x), labels);
-            var weights = names.Select(n => (Tensor)model.get_parameter(n)!).ToList();
-            var first = autograd.grad([loss], weights, retain_graph: true, create_graph: true);
-            var penalty = first.Select(g => g.pow(2).sum()).Aggregate((a, b) => a + b);
-            var second = autograd.grad([penalty], [x, weights[0]]);
-            return (second[0], second[1]);
-        }
-        var actual = Second(net, ScalarType.Float32);
-        var reference = Second(exact, ScalarType.Float64);
+        var actual = PenaltyGradients(net, image, labels, names.Select(n => (Tensor)net.get_parameter(n)!).ToList(), ScalarType.Float32);
+        var reference = PenaltyGradients(exact, image, labels, names.Select(n => (Tensor)exact.get_parameter(n)!).ToList(), ScalarType.Float64);
         AssertClose(actual.Input, reference.Input, "the penalty's gradient for the input", 1e-4);
         AssertClose(actual.Weight, reference.Weight, "the penalty's gradient for conv1's weight", 1e-4);
     }
@@ -53,18 +56,8 @@ public class SecondDerivativeTests
         var image = randn(4, 784, generator: new Generator(23));
         var labels = randint(0, 10, [4], generator: new Generator(24));
 
-        (Tensor Input, Tensor Weight) Second(Mlp model, ScalarType type)
-        {
-            var x = image.to(type).requires_grad_(true);
-            var loss = TorchF.cross_entropy(model.call(x), labels);
-            var weights = model.parameters().Select(p => (Tensor)p).ToList();
-            var first = autograd.grad([loss], weights, retain_graph: true, create_graph: true);
-            var penalty = first.Select(g => g.pow(2).sum()).Aggregate((a, b) => a + b);
-            var second = autograd.grad([penalty], [x, weights[0]]);
-            return (second[0], second[1]);
-        }
-        var actual = Second(net, ScalarType.Float32);
-        var reference = Second(exact, ScalarType.Float64);
+        var actual = PenaltyGradients(net, image, labels, net.parameters().Select(p => (Tensor)p).ToList(), ScalarType.Float32);
+        var reference = PenaltyGradients(exact, image, labels, exact.parameters().Select(p => (Tensor)p).ToList(), ScalarType.Float64);
         AssertClose(actual.Input, reference.Input, "the penalty's gradient for the input", 1e-4);
         AssertClose(actual.Weight, reference.Weight, "the penalty's gradient for fc1's weight", 1e-4);
     }
