@@ -107,7 +107,6 @@ internal sealed class MlpFunction : autograd.SingleTensorFunction<MlpFunction>
             // Under create_graph the gradients must themselves be differentiable: libtorch's operations on a recomputed
             // forward build them, through the saved weights to the parameters.
             var h = input;
-            var results = new List<Tensor>();
             for (var i = 0; i < layers; i++)
             {
                 h = nn.functional.linear(h, Weight(i), Bias(i));
