@@ -1,7 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using static LeNetTorchSharp.Kernels.TensorMemory;
 
 namespace LeNetTorchSharp.Kernels;
 
@@ -85,42 +84,13 @@ internal sealed class LinearFunction : autograd.SingleTensorFunction<LinearFunct
             using var gradT = gradOutput.t();
             return [inputGrad ? gradOutput.mm(weight) : null!, gradT.mm(input), .. hasBias ? [gradOutput.sum(dim: 0)] : Array.Empty<Tensor>()];
         }
-        int batch = (int)input.shape[0], inFeatures = (int)input.shape[1], outFeatures = (int)weight.shape[0];
+        var sizes = LinearProducts.Sizes.Of(input, weight);
         using var grad = gradOutput.contiguous();
-        Tensor? gradInput = null;
-        if (inputGrad)
-        {
-            using var w = weight.detach().contiguous();
-            var result = empty_like(input);
-            Columns(inFeatures, (first, end) => LinearKernel.InputGradient(Floats(grad), Floats(w), Floats(result), batch, inFeatures, outFeatures, first, end));
-            gradInput = result;
-        }
-        var gradWeight = empty([outFeatures, inFeatures], ScalarType.Float32);
-        Columns(inFeatures, (first, end) => LinearKernel.WeightGradient(Floats(grad), Floats(input), Floats(gradWeight), batch, inFeatures, outFeatures, first, end));
-        if (!hasBias) return [gradInput!, gradWeight];
-        var gradBias = empty(outFeatures, ScalarType.Float32);
-        LinearKernel.BiasGradient(Floats(grad), Floats(gradBias), batch, outFeatures);
-        return [gradInput!, gradWeight, gradBias];
+        var gradInput = inputGrad ? LinearProducts.InputGradient(grad, weight, sizes) : null;
+        var gradWeight = LinearProducts.WeightGradient(grad, input, sizes);
+        return hasBias ? [gradInput!, gradWeight, LinearProducts.BiasGradient(grad, sizes)] : [gradInput!, gradWeight];
     }
 
-    // The gradients' columns in chunks of whole 16-wide vectors (a chunk edge inside a vector would leave both chunks a
-    // narrow tail), each chunk its own columns.
-    static void Columns(int columns, Action<int, int> body)
-    {
-        var vectors = (columns + 15) / 16;
-        LibTorchThreads.ForRanges(vectors, LibTorchThreads.ChunkCount(vectors), (_, first, end) => body(first * 16, Math.Min(end * 16, columns)));
-    }
-
-    static Tensor Multiply(Tensor input, Tensor weight, Tensor? bias)
-    {
-        int batch = (int)input.shape[0], inFeatures = (int)input.shape[1], outFeatures = (int)weight.shape[0];
-        using var w = weight.detach().contiguous();
-        using var b = bias?.detach().contiguous();
-        var output = empty([batch, outFeatures], ScalarType.Float32);
-        // Rows in chunks of whole blocks of four (the kernel's block height).
-        var blocks = (batch + 3) / 4;
-        LibTorchThreads.ForRanges(blocks, LibTorchThreads.ChunkCount(blocks), (_, first, end) =>
-            LinearKernel.Forward(Floats(input), Floats(w), b is null ? [] : Floats(b), Floats(output), inFeatures, outFeatures, first * 4, Math.Min(end * 4, batch)));
-        return output;
-    }
+    static Tensor Multiply(Tensor input, Tensor weight, Tensor? bias) =>
+        LinearProducts.Forward(input, weight, bias, LinearProducts.Sizes.Of(input, weight));
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
@@ -16,8 +15,8 @@ namespace LeNetTorchSharp.Kernels;
 /// Why: with fc1's products on the kernel, most of an MLP step was per-operation cost: each of libtorch's fifteen-odd
 /// operations for the small layers and their ReLUs (dispatch, autograd bookkeeping, a hand-off to libtorch's threads)
 /// costs more than its arithmetic, and a TorchSharp autograd function per layer costs more again (bench/history.md,
-/// 2026-12-01 night). One function for the whole stack pays that once. Products of at least
-/// <see cref="LinearFunction.MinimumWeights"/> weights run on libtorch's threads, smaller ones on the calling thread.
+/// 2026-12-01 night). One function for the whole stack pays that once; its products are <see cref="LinearProducts"/>,
+/// a layer's as <see cref="LinearFunction"/> computes them.
 /// Under <c>create_graph</c> the gradients are libtorch's, built on a recomputed forward, so that they are
 /// differentiable. <see cref="Models.Mlp.UseLinearKernel"/> turns it off for one model.
 /// </remarks>
@@ -122,26 +121,15 @@ internal sealed class MlpFunction : autograd.SingleTensorFunction<MlpFunction>
             return [.. grads];
         }
 
-        var batch = (int)input.shape[0];
         var g = gradOutput.contiguous();
         for (var i = layers - 1; i >= 0; i--)
         {
-            var w = Weight(i);
-            var shape = w.shape;
-            int outFeatures = (int)shape[0], inFeatures = (int)shape[1];
             var below = Activation(i);
-            var gradWeight = empty([outFeatures, inFeatures], ScalarType.Float32);
-            Blocks(inFeatures, (long)inFeatures * outFeatures, (first, end) =>
-                LinearKernel.WeightGradient(Floats(g), Floats(below), Floats(gradWeight), batch, inFeatures, outFeatures, first, end));
-            var gradBias = empty(outFeatures, ScalarType.Float32);
-            LinearKernel.BiasGradient(Floats(g), Floats(gradBias), batch, outFeatures);
-            grads[1 + 2 * i] = gradWeight;
-            grads[2 + 2 * i] = gradBias;
+            var sizes = LinearProducts.Sizes.Of(below, Weight(i));
+            grads[1 + 2 * i] = LinearProducts.WeightGradient(g, below, sizes);
+            grads[2 + 2 * i] = LinearProducts.BiasGradient(g, sizes);
             if (i == 0 && !inputGrad) break;
-            using var weight = w.detach().contiguous();
-            var gradBelow = empty([batch, inFeatures], ScalarType.Float32);
-            Blocks(inFeatures, (long)inFeatures * outFeatures, (first, end) =>
-                LinearKernel.InputGradient(Floats(g), Floats(weight), Floats(gradBelow), batch, inFeatures, outFeatures, first, end));
+            var gradBelow = LinearProducts.InputGradient(g, Weight(i), sizes);
             // Through the ReLU below (none below the first layer): zero where its output was not positive, as libtorch's
             // threshold_backward does.
             if (i > 0) ReluBackward(Floats(below), Floats(gradBelow));
@@ -153,79 +141,25 @@ internal sealed class MlpFunction : autograd.SingleTensorFunction<MlpFunction>
         return [.. grads];
     }
 
-    // Every layer's output, the hidden ones after their ReLU; the last is the logits.
+    // Every layer's output, the hidden ones after their ReLU; the last is the logits. Long rows as dot products, short
+    // ones (fewer than 256 inputs) as outer products against the weight transposed.
     static List<Tensor> Forward(Tensor input, object[] vars)
     {
         var layers = (vars.Length - 1) / 2;
-        var batch = (int)input.shape[0];
         var activations = new List<Tensor>(layers);
         var h = input;
         for (var i = 0; i < layers; i++)
         {
-            using var weight = ((Tensor)vars[1 + 2 * i]).detach().contiguous();
-            using var bias = ((Tensor)vars[2 + 2 * i]).detach().contiguous();
-            var shape = weight.shape;
-            int outFeatures = (int)shape[0], inFeatures = (int)shape[1];
-            var output = empty([batch, outFeatures], ScalarType.Float32);
-            Linear(h, weight, bias, output, batch, inFeatures, outFeatures);
+            Tensor weight = (Tensor)vars[1 + 2 * i], bias = (Tensor)vars[2 + 2 * i];
+            var sizes = LinearProducts.Sizes.Of(h, weight);
+            var output = sizes.In >= 256
+                ? LinearProducts.Forward(h, weight, bias, sizes)
+                : LinearProducts.ForwardTransposed(h, weight, bias, sizes);
             if (i < layers - 1) Relu(Floats(output));
             activations.Add(output);
             h = output;
         }
         return activations;
-    }
-
-    static void Linear(Tensor input, Tensor weight, Tensor bias, Tensor output, int batch, int inFeatures, int outFeatures)
-    {
-        if (inFeatures >= 256)
-        {
-            // Long rows: dot products, rows in chunks of whole blocks of four.
-            var blocks = (batch + 3) / 4;
-            Run((long)inFeatures * outFeatures, blocks, (first, end) => LinearKernel.Forward(Floats(input), Floats(weight), Floats(bias),
-                Floats(output), inFeatures, outFeatures, first * 4, Math.Min(end * 4, batch)));
-            return;
-        }
-        // Short rows: outer products against the weight transposed, then the bias.
-        var transposed = ArrayPool<float>.Shared.Rent(inFeatures * outFeatures);
-        try
-        {
-            var w = Floats(weight);
-            for (var o = 0; o < outFeatures; o++)
-            {
-                for (var p = 0; p < inFeatures; p++) transposed[p * outFeatures + o] = w[o * inFeatures + p];
-            }
-            Blocks(outFeatures, (long)inFeatures * outFeatures, (first, end) => LinearKernel.ForwardTransposed(Floats(input),
-                transposed.AsSpan(0, inFeatures * outFeatures), Floats(output), batch, inFeatures, outFeatures, first, end));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(transposed);
-        }
-        var b = Floats(bias);
-        var y = Floats(output);
-        for (var i = 0; i < batch; i++)
-        {
-            var row = y.Slice(i * outFeatures, outFeatures);
-            for (var j = 0; j < outFeatures; j++) row[j] += b[j];
-        }
-    }
-
-    // A product's columns, in whole 16-wide blocks: on libtorch's threads for a layer of MinimumWeights or more, on this
-    // thread for a smaller one, where handing the work over costs more than it saves.
-    static void Blocks(int columns, long weights, Action<int, int> body)
-    {
-        var vectors = (columns + Lanes - 1) / Lanes;
-        Run(weights, vectors, (first, end) => body(first * Lanes, Math.Min(end * Lanes, columns)));
-    }
-
-    static void Run(long weights, int items, Action<int, int> body)
-    {
-        if (weights < LinearFunction.MinimumWeights)
-        {
-            body(0, items);
-            return;
-        }
-        LibTorchThreads.ForRanges(items, LibTorchThreads.ChunkCount(items), (_, first, end) => body(first, end));
     }
 
     // max(x, 0) in place; NaN stays NaN, as in F.relu.
