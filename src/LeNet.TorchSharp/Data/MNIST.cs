@@ -1,3 +1,4 @@
+using LeNetTorchSharp.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -120,6 +121,7 @@ public class MNIST : ITensorDataset, IDisposable
         var target = device ?? CPU;
         data = ResizeImages(images.unsqueeze(1), imageSize).to(target).MoveToOuterDisposeScope();
         targets = tensor(labels.Data, [labels.Shape[0]], ScalarType.Byte).to(ScalarType.Int64).to(target).MoveToOuterDisposeScope();
+        byteValues = ByteImageGather.Values(transform, ToFloat);
     }
 
     /// <summary>The samples at <paramref name="indices"/> (int64, on <see cref="Device"/>): float images N x 1 x S x S
@@ -127,12 +129,23 @@ public class MNIST : ITensorDataset, IDisposable
     public (Tensor Input, Tensor Target) GetItems(Tensor indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
+        if (byteValues is not null && ByteImageGather.Handles(data, targets, indices))
+            return ByteImageGather.Gather(data, targets, indices, byteValues);
         using var scope = NewDisposeScope();
-        // A Scalar disposed here rather than an implicit conversion left to the finalizer (see Trainer.TrainEpoch).
-        using var byteRange = 255.ToScalar();
-        var x = data.index_select(0, indices).to(ScalarType.Float32).div_(byteRange);
+        var x = ToFloat(data.index_select(0, indices));
         if (transform is not null) x = transform.call(x);
         return (x.MoveToOuterDisposeScope(), targets.index_select(0, indices).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>What each byte value becomes in <see cref="GetItems"/>, where the transform allows a table (see <see cref="ByteImageGather"/>).</summary>
+    readonly ByteImageGather.ByteValues? byteValues;
+
+    /// <summary>Bytes to floats in [0, 1] (torchvision's <c>ToTensor</c>).</summary>
+    static Tensor ToFloat(Tensor bytes)
+    {
+        // A Scalar disposed here rather than an implicit conversion left to the finalizer (see Trainer.TrainEpoch).
+        using var byteRange = 255.ToScalar();
+        return bytes.to(ScalarType.Float32).div_(byteRange);
     }
 
     /// <summary>The dataset as torchvision prints it: name, size, folder, split and transform.</summary>
