@@ -13,8 +13,8 @@ namespace LeNetTorchSharp.Training;
 /// <para>
 /// Why: TorchSharp's <c>step()</c> runs four to five libtorch operations per parameter, each a native call, a tensor
 /// or a pass over memory: 80–115 µs of a 0.85 ms MLP step on 2 cores of an AMD EPYC, where this one takes 20–30 µs.
-/// Each parameter is read and written once, on the calling thread or, for models of a quarter of a million
-/// parameters or more, on libtorch's own threads.
+/// Each parameter is read and written once, on the calling thread or, for models of 32,768 parameters or more,
+/// on libtorch's own threads.
 /// </para>
 /// <para>
 /// Each element goes through TorchSharp's <c>SGD</c> arithmetic in its order (weight decay, momentum buffer,
@@ -30,11 +30,12 @@ public class FusedSGD : TorchSharp.Modules.SGD
     const int ElementsPerChunk = 8192;
 
     /// <summary>
-    /// Below this many elements in all, one thread updates everything: on 2 cores of an AMD EPYC, the MLP's 109,386
-    /// parameters took 21 µs on one thread and 28 µs on two (waking libtorch's threads costs more than it saves), a
-    /// 1.1-million-parameter model 191 µs on one and 121 µs on two.
+    /// Below this many elements in all, one thread updates everything. Measured inside a training loop, not alone: on 2
+    /// cores of an AMD EPYC (Zen 5) the MLP's 109,386 parameters took 21 µs on one thread in a loop of steps alone, but
+    /// 105–130 µs on one and 76–79 µs on two right after a backward that wrote half of each large gradient on the other
+    /// core (the harness's MLP epoch 3% less on two, five pairs; LeNet's 61,706 within noise, four pairs).
     /// </summary>
-    const long ParallelFrom = 1 << 18;
+    const long ParallelFrom = 1 << 15;
 
     /// <summary>Steps that took the fused path, so that tests can tell it from SGD's own.</summary>
     internal static long FusedSteps;
