@@ -12,8 +12,9 @@ namespace LeNetTorchSharp.Data;
 /// The IDX files are read and validated once. The images stay bytes (<see cref="data"/>) on the device, resized
 /// once at load when <c>imageSize</c> asks for it (bilinear, rounded back to bytes as PIL's <c>Resize</c> does): a
 /// quarter of the memory floats would take. <see cref="GetItems"/> turns a batch's bytes into floats in [0, 1]
-/// (torchvision's <c>ToTensor</c>) and applies <see cref="transform"/> on the device, where it costs a few
-/// element-wise operations per batch.
+/// (torchvision's <c>ToTensor</c>) and applies <see cref="transform"/> on the device: on the CPU with no transform or
+/// <see cref="Normalize"/>, in one pass with the bits of libtorch's operations (README: "What this library does beyond TorchSharp"),
+/// otherwise as a few element-wise libtorch operations per batch.
 /// </remarks>
 public class MNIST : ITensorDataset, IDisposable
 {
