@@ -79,7 +79,7 @@ public sealed class LeNet : Module<Tensor, Tensor>
     /// otherwise libtorch's, its channels padded where libtorch 2.10 computes them wrong (<see cref="PaddedConv2d"/>).</summary>
     Tensor conv(Conv2d layer, Tensor x) =>
         layer == conv1 && Options.UseConv1Kernel ? InputConv2d.Forward(layer, x)
-        : layer == conv2 && Options.UseConv2Kernel ? Conv2WeightGradient.Forward(layer, x)
+        : layer == conv2 && Options.UseConv2Kernel ? Conv2Gradients.Forward(layer, x)
         : PaddedConv2d.Forward(layer, x);
 
     /// <summary><c>F.max_pool2d(x, 2)</c>, on this library's CPU kernel unless <see cref="LeNetOptions.UseMaxPoolKernel"/> is off.</summary>

@@ -47,10 +47,11 @@ public sealed record LeNetOptions
     public bool UseConv1Kernel { get; init; } = true;
 
     /// <summary>
-    /// Whether <c>conv2</c>'s weight and bias gradients come from this library's vectorized CPU kernel (float32 on x64
-    /// with AVX2, 16 output channels and 5x5 kernels as in the tutorial, no hooks on <c>conv2</c>; libtorch's values to
-    /// float rounding, faster), its forward pass and input gradient staying libtorch's, or all from libtorch's
-    /// convolution. Turn it off to compare, or to rule the kernel out when chasing a problem; it changes this model only.
+    /// Whether <c>conv2</c>'s gradients come from this library's vectorized CPU kernels (float32 on x64 with AVX2, 16
+    /// output channels and 5x5 kernels as in the tutorial, no hooks on <c>conv2</c>; the input's gradient too where .NET
+    /// runs AVX-512 and the input is at most 16 wide; libtorch's values to float rounding, faster), its forward pass
+    /// staying libtorch's, or all from libtorch's convolution. Turn it off to compare, or to rule the kernels out when
+    /// chasing a problem; it changes this model only.
     /// </summary>
     public bool UseConv2Kernel { get; init; } = true;
 

@@ -81,7 +81,7 @@ public class LeNetTests
     [TestCase(false)]
     public void Logits_and_gradients_are_the_bits_of_the_tutorials_relu_then_pool(bool poolKernel)
     {
-        // The convolution and fully connected kernels add in another order (InputConv2dTests, Conv2WeightGradientTests,
+        // The convolution and fully connected kernels add in another order (InputConv2dTests, Conv2GradientsTests,
         // LinearKernelTests): off here, where bits are compared.
         using var net = new LeNet(new LeNetOptions { UseMaxPoolKernel = poolKernel, UseConv1Kernel = false, UseConv2Kernel = false, UseLinearKernel = false });
         // Inputs that make whole windows negative, and windows of equal values (zeros after the ReLU).

@@ -5,16 +5,17 @@ using static LeNetTorchSharp.Kernels.TensorMemory;
 namespace LeNetTorchSharp.Kernels;
 
 /// <summary>
-/// The autograd function behind <see cref="Conv2WeightGradient"/>: libtorch's convolution forward, and backward with the
-/// weight's and bias's gradients from <see cref="WeightGradientKernel"/> and the input's from libtorch.
+/// The autograd function behind <see cref="Conv2Gradients"/>: libtorch's convolution forward, and backward with the
+/// weight's and bias's gradients from <see cref="WeightGradientKernel"/> and the input's from <see cref="InputGradientKernel"/>.
 /// </summary>
 /// <remarks>
-/// The input's gradient is <c>conv_transpose2d(gradOutput, weight)</c>, the primitive libtorch's own convolution backward
-/// runs for it (oneDNN's backward_data), so it is libtorch's, only no longer paired with libtorch's weight gradient.
+/// Where the input gradient kernel does not fit (inputs wider than one vector) or the CPU has no AVX-512, the input's
+/// gradient is <c>conv_transpose2d(gradOutput, weight)</c>, the primitive libtorch's own convolution backward runs for it
+/// (oneDNN's backward_data). Both kernels run in one pass over chunks of the batch on libtorch's threads.
 /// </remarks>
-internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunction<Conv2WeightGradientFunction>
+internal sealed class Conv2GradientsFunction : autograd.SingleTensorFunction<Conv2GradientsFunction>
 {
-    public override string Name => "Conv2WeightGradientBackward";
+    public override string Name => "Conv2KernelBackward";
 
     /// <summary>Calls that took this path, so that tests can tell it from libtorch's.</summary>
     internal static long Calls;
@@ -58,10 +59,13 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
         // Under create_graph the gradients must themselves be differentiable: let libtorch's convolution build them.
         if (is_grad_enabled()) return DifferentiableGradients(input, weight, hasBias, inputGrad, gradOutput);
 
-        var gradInput = inputGrad ? nn.functional.conv_transpose2d(gradOutput, weight) : null;
         var s = ConvolutionArguments.Shape(input, weight);
         using var grad = gradOutput.contiguous();
-        // One set of sums per chunk of the batch, added up in chunk order.
+        // The input's gradient on the kernel where it fits (a row in one vector), else libtorch's primitive.
+        var inputKernel = inputGrad && InputGradientKernel.IsAccelerated && InputGradientKernel.Fits(s);
+        var gradInput = !inputGrad ? null : inputKernel ? empty_like(input) : nn.functional.conv_transpose2d(gradOutput, weight);
+        using var w = inputKernel ? weight.detach().contiguous() : null;
+        // One set of sums per chunk of the batch, added up in chunk order; each chunk writes its own images' input gradient.
         var chunks = LibTorchThreads.ChunkCount(s.Batch);
         var weightSums = new float[chunks][];
         var biasSums = new float[chunks][];
@@ -70,6 +74,7 @@ internal sealed class Conv2WeightGradientFunction : autograd.SingleTensorFunctio
             weightSums[chunk] = new float[s.WeightLength];
             biasSums[chunk] = new float[s.OutChannels];
             WeightGradientKernel.Accumulate(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk], first, end);
+            if (inputKernel) InputGradientKernel.Compute(s, Floats(grad), Floats(w!), Floats(gradInput!), first, end);
         });
         var gradWeight = empty_like(weight);
         LibTorchThreads.SumInOrder(weightSums).CopyTo(Floats(gradWeight));
