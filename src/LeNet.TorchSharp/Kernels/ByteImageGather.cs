@@ -9,16 +9,17 @@ using static TorchSharp.torch;
 namespace LeNetTorchSharp.Kernels;
 
 /// <summary>
-/// A batch of byte images gathered straight into float32 through a table of what the per-batch arithmetic (to float,
-/// divided by 255, then <see cref="Normalize"/>) gives each of the 256 byte values: MNIST's <c>GetItems</c> in one pass.
+/// A batch of byte images gathered straight into float32 with what the per-batch arithmetic (to float, divided by 255,
+/// then <see cref="Normalize"/>) gives each of the 256 byte values: MNIST's <c>GetItems</c> in one pass.
 /// </summary>
 /// <remarks>
 /// Why: libtorch's way is five operations, each a pass over the batch and a hand-off to its threads (<c>index_select</c>,
 /// <c>to(float32)</c>, <c>div_</c>, <c>sub</c>, <c>div_</c>): 70 µs for a batch of 128 at 28x28 on 2 cores of an AMD
-/// EPYC, 136 µs inside a training loop, a sixth of an MLP step (bench/history.md, 2026-12-01 late). Each element's value
-/// depends on its byte alone, so the table is computed once, by those same libtorch operations on the 256 values: the
-/// batch has their bits exactly (tested over both splits). Other transforms, a GPU dataset or indices that are not a
-/// contiguous int64 CPU vector take libtorch's way.
+/// EPYC, 136 µs inside a training loop, a sixth of an MLP step; this pass 13–16 µs (bench/history.md, 2026-12-01 late
+/// night). Each element's value depends on its byte alone, so what those libtorch operations give the 256 byte values is
+/// computed once, by them; the batch is then that arithmetic in vectors where it was checked to give the same bits for
+/// every byte, else a lookup. Either way the batch has libtorch's bits (tested for every byte value and four
+/// transforms). Other transforms, a GPU dataset or indices that are not a contiguous int64 CPU vector take libtorch's way.
 /// </remarks>
 internal static class ByteImageGather
 {
