@@ -64,7 +64,12 @@ internal sealed class Conv2GradientsFunction : autograd.SingleTensorFunction<Con
         // The input's gradient on the kernel where it fits (a row in one vector), else libtorch's primitive.
         var inputKernel = inputGrad && InputGradientKernel.IsAccelerated && InputGradientKernel.Fits(s);
         var gradInput = !inputGrad ? null : inputKernel ? empty_like(input) : nn.functional.conv_transpose2d(gradOutput, weight);
-        using var w = inputKernel ? weight.detach().contiguous() : null;
+        float[]? taps = null;
+        if (inputKernel)
+        {
+            using var w = weight.detach().contiguous();
+            taps = InputGradientKernel.Taps(s, Floats(w));
+        }
         // One set of sums per chunk of the batch, added up in chunk order; each chunk writes its own images' input gradient.
         var chunks = LibTorchThreads.ChunkCount(s.Batch);
         var weightSums = new float[chunks][];
@@ -74,7 +79,7 @@ internal sealed class Conv2GradientsFunction : autograd.SingleTensorFunction<Con
             weightSums[chunk] = new float[s.WeightLength];
             biasSums[chunk] = new float[s.OutChannels];
             WeightGradientKernel.Accumulate(s, Floats(input), Floats(grad), weightSums[chunk], biasSums[chunk], first, end);
-            if (inputKernel) InputGradientKernel.Compute(s, Floats(grad), Floats(w!), Floats(gradInput!), first, end);
+            if (taps is not null) InputGradientKernel.Compute(s, Floats(grad), taps, Floats(gradInput!), first, end);
         });
         var gradWeight = empty_like(weight);
         LibTorchThreads.SumInOrder(weightSums).CopyTo(Floats(gradWeight));

@@ -46,18 +46,40 @@ internal static class InputGradientKernel
     public static bool Fits(Conv2dKernel.Shape s) => s.Kernel == Kernel && s.Width is >= Kernel and <= MaxWidth && s.Height >= Kernel;
 
     /// <summary>
-    /// Writes the input's gradient of the images <paramref name="first"/> to <paramref name="end"/> (exclusive) into
-    /// <paramref name="gradInput"/> (laid out as the input), from the output's gradient and the weight.
+    /// The weight (laid out as libtorch's, Out x In x 5 x 5) as <see cref="Compute"/> reads it: per block of six input
+    /// channels, output channel and tap, the six channels' weights side by side; a partial last block is padded with
+    /// zero weights, whose sums are not stored. Made once per backward, shared by every chunk of the batch.
     /// </summary>
-    public static void Compute(Conv2dKernel.Shape s, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput,
+    public static float[] Taps(Conv2dKernel.Shape s, ReadOnlySpan<float> weight)
+    {
+        if (weight.Length != s.WeightLength)
+            throw new ArgumentException($"Expected {s.WeightLength} weight elements; found {weight.Length}.", nameof(weight));
+        var taps = new float[TapsLength(s)];
+        for (var c = 0; c < s.InChannels; c++)
+        for (var o = 0; o < s.OutChannels; o++)
+        for (var tap = 0; tap < Kernel * Kernel; tap++)
+            taps[(((c / ChannelBlock) * s.OutChannels + o) * Kernel * Kernel + tap) * ChannelBlock + c % ChannelBlock] =
+                weight[(o * s.InChannels + c) * Kernel * Kernel + tap];
+        return taps;
+    }
+
+    static int Blocks(Conv2dKernel.Shape s) => (s.InChannels + ChannelBlock - 1) / ChannelBlock;
+
+    static int TapsLength(Conv2dKernel.Shape s) => Blocks(s) * s.OutChannels * Kernel * Kernel * ChannelBlock;
+
+    /// <summary>
+    /// Writes the input's gradient of the images <paramref name="first"/> to <paramref name="end"/> (exclusive) into
+    /// <paramref name="gradInput"/> (laid out as the input), from the output's gradient and the weight as <see cref="Taps"/>.
+    /// </summary>
+    public static void Compute(Conv2dKernel.Shape s, ReadOnlySpan<float> gradOutput, float[] taps, Span<float> gradInput,
         int first, int end)
     {
         if (!Fits(s))
             throw new ArgumentException($"Expected {Kernel}x{Kernel} kernels on inputs {Kernel} to {MaxWidth} wide and at least {Kernel} high; found {s.Kernel}x{s.Kernel} on {s.Height}x{s.Width}.");
-        if (gradOutput.Length != s.OutputLength || weight.Length != s.WeightLength || gradInput.Length != s.InputLength)
+        if (gradOutput.Length != s.OutputLength || taps.Length != TapsLength(s) || gradInput.Length != s.InputLength)
             throw new ArgumentException(
-                $"Expected {s.OutputLength} output gradient, {s.WeightLength} weight and {s.InputLength} input gradient elements; " +
-                $"found {gradOutput.Length}, {weight.Length} and {gradInput.Length}.");
+                $"Expected {s.OutputLength} output gradient, {TapsLength(s)} tap and {s.InputLength} input gradient elements; " +
+                $"found {gradOutput.Length}, {taps.Length} and {gradInput.Length}.");
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(end, s.Batch);
         if (end <= first) return;
@@ -65,19 +87,7 @@ internal static class InputGradientKernel
         int outH = s.OutHeight, outW = s.OutWidth, paddedRows = outH + 2 * (Kernel - 1);
         var planeLength = paddedRows * PaddedWidth;
         var padded = ArrayPool<float>.Shared.Rent(s.OutChannels * planeLength);
-        // The weights of a block of six channels for one output channel and tap, side by side; a partial last block
-        // is padded with zero weights, whose sums are not stored.
-        var blocks = (s.InChannels + ChannelBlock - 1) / ChannelBlock;
-        var taps = new float[blocks * s.OutChannels * Kernel * Kernel * ChannelBlock];
-        for (var block = 0; block < blocks; block++)
-        for (var o = 0; o < s.OutChannels; o++)
-        for (var tap = 0; tap < Kernel * Kernel; tap++)
-        for (var j = 0; j < ChannelBlock; j++)
-        {
-            var c = block * ChannelBlock + j;
-            if (c < s.InChannels)
-                taps[((block * s.OutChannels + o) * Kernel * Kernel + tap) * ChannelBlock + j] = weight[(o * s.InChannels + c) * Kernel * Kernel + tap];
-        }
+        var blocks = Blocks(s);
         try
         {
             Array.Clear(padded, 0, s.OutChannels * planeLength);

@@ -20,10 +20,11 @@ public class InputGradientKernelTests
         Assert.That(InputGradientKernel.Fits(shape), Is.True);
 
         var actual = full(new long[] { batch, inChannels, height, width }, float.NaN);
+        var taps = InputGradientKernel.Taps(shape, Floats(weight));
         for (var chunk = 0; chunk < chunks; chunk++)
         {
             var (first, end) = LibTorchThreads.Range(batch, chunk, chunks);
-            InputGradientKernel.Compute(shape, Floats(gradOutput), Floats(weight), Floats(actual), first, end);
+            InputGradientKernel.Compute(shape, Floats(gradOutput), taps, Floats(actual), first, end);
         }
         var exact = TorchF.conv_transpose2d(gradOutput.to(ScalarType.Float64), weight.to(ScalarType.Float64));
         AssertClose(actual, exact, $"{batch}x{inChannels}x{height}x{width} from {outChannels} channels", tolerance: 1e-6);
