@@ -113,9 +113,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--json", default="")
+    parser.add_argument("--threads", type=int, default=2, help="torch's intra-op threads (bench/spread.sh runs one)")
+    parser.add_argument("--models", default="lenet,mlp", help="which of the two to train: lenet, mlp or both")
     parser.add_argument("--check-blas", action="store_true", help="only report the BLAS; fail unless it is OpenBLAS with one thread")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     results = {}
     torch.mm(torch.randn(64, 64), torch.randn(64, 64))
@@ -129,28 +131,13 @@ def main():
             raise SystemExit("pytorch_peer.py: not PyTorch at its best: expected OpenBLAS with OPENBLAS_NUM_THREADS=1")
         return
 
-    images, labels = load(args.data, True, 32)
-    test_images, test_labels = load(args.data, False, 32)
-    model = LeNet()
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    models = args.models.split(",")
+    # One shuffling generator for both runs, the MLP's continuing where LeNet's left it.
     generator = torch.Generator().manual_seed(1)
-    epochs = []
-    for epoch in range(args.epochs):
-        epochs.append(train_epoch(model, optimizer, images, labels, args.batch_size, generator))
-        print(f"    LeNet epoch {epoch + 1}: {epochs[-1]:.2f}s", flush=True)
-    results["lenet_epoch_s"] = statistics.median(epochs)
-    results["lenet_epoch_best_s"] = min(epochs)
-    results["lenet_train_samples_per_s"] = len(labels) / statistics.median(epochs)
-    results["lenet_eval_samples_per_s"] = max(evaluate(model, test_images, test_labels) for _ in range(3))
-    results["lenet_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    images, labels = load(args.data, True, 28)
-    model = Mlp()
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
-    epochs = [train_epoch(model, optimizer, images, labels, args.batch_size, generator) for _ in range(10)]
-    results["mlp_epoch_s"] = statistics.median(epochs)
-    results["mlp_epoch_best_s"] = min(epochs)
-    results["mlp_train_samples_per_s"] = len(labels) / statistics.median(epochs)
+    if "lenet" in models:
+        lenet_run(args, generator, results)
+    if "mlp" in models:
+        mlp_run(args, generator, results)
     results["torch_version"] = float(".".join(torch.__version__.split(".")[:2]))
     results["blas"] = blas_kind(blas)
     results["openblas_threads"] = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
@@ -162,6 +149,32 @@ def main():
         with open(args.json + ".tmp", "w") as f:
             f.write(line)
         os.replace(args.json + ".tmp", args.json)
+
+
+def lenet_run(args, generator, results):
+    images, labels = load(args.data, True, 32)
+    test_images, test_labels = load(args.data, False, 32)
+    model = LeNet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    epochs = []
+    for epoch in range(args.epochs):
+        epochs.append(train_epoch(model, optimizer, images, labels, args.batch_size, generator))
+        print(f"    LeNet epoch {epoch + 1}: {epochs[-1]:.2f}s", flush=True)
+    results["lenet_epoch_s"] = statistics.median(epochs)
+    results["lenet_epoch_best_s"] = min(epochs)
+    results["lenet_train_samples_per_s"] = len(labels) / statistics.median(epochs)
+    results["lenet_eval_samples_per_s"] = max(evaluate(model, test_images, test_labels) for _ in range(3))
+    results["lenet_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def mlp_run(args, generator, results):
+    images, labels = load(args.data, True, 28)
+    model = Mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True)
+    epochs = [train_epoch(model, optimizer, images, labels, args.batch_size, generator) for _ in range(10)]
+    results["mlp_epoch_s"] = statistics.median(epochs)
+    results["mlp_epoch_best_s"] = min(epochs)
+    results["mlp_train_samples_per_s"] = len(labels) / statistics.median(epochs)
 
 
 if __name__ == "__main__":
