@@ -2,7 +2,6 @@
 // (MNIST, TensorDataLoader, Trainer), and prints a table.
 //   dotnet run -c Release --project bench/LeNet.TorchSharp.Bench -- [--data data/mnist] [--epochs 20] [--json out.json]
 //     [--phases time-to-99,lenet,mlp,overhead,predict]
-//   ... -- --witness   (until killed: a register-only loop's GFLOP/s every few tens of ms: the machine's speed; bench/spread.sh)
 // The LeNet run (20 epochs by default) doubles as the memory soak: RSS after every epoch. bench/compare.sh runs
 // the lenet and mlp phases only, in pairs with the PyTorch peer.
 //
@@ -27,12 +26,6 @@ if (args.Contains("--print-batch-size"))
 {
     // For compare.sh: the PyTorch peer runs with the same batch size as the default recipe.
     Console.WriteLine(TrainMnist.Recipe.Fast.BatchSize);
-    return 0;
-}
-
-if (args.Contains("--witness"))
-{
-    Witness.Run(Console.Out);
     return 0;
 }
 
