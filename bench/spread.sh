@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Is a process-to-process spread the program's or the machine's? Two fresh processes of the same program train
+# LeNet side by side, one thread each, A pinned to CPU 0 and B to CPU 1, and every few seconds they swap CPUs.
+# If an epoch's time follows the CPU it ran on (both processes slow on the same CPU in the same seconds, fast on
+# the other), the machine is slower on that CPU; if one process stays slower than the other on both CPUs, the
+# cause is in that process. Rounds of ours, then of the PyTorch peer (run as compare.sh runs it).
+#   bash bench/spread.sh [rounds, default 3] [LeNet epochs a process, default 10] [seconds between swaps, default 12]
+# (needs data/mnist, 2 CPUs or more, taskset; the peer needs python3-torch and OpenBLAS: bash bench/compare.sh
+# installs them as root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${1:-3}"
+epochs="${2:-10}"
+every="${3:-12}"
+python=/usr/bin/python3
+
+cpus="$(nproc)"
+[ "$cpus" -ge 2 ] || { echo "spread.sh: needs 2 CPUs (one process on each); this machine has $cpus" >&2; exit 1; }
+command -v taskset >/dev/null || { echo "spread.sh: needs taskset (Debian: apt-get install util-linux)" >&2; exit 1; }
+"$python" -c "import torch" 2>/dev/null || { echo "spread.sh: the PyTorch peer needs python3-torch (bash bench/compare.sh installs it as root)" >&2; exit 1; }
+[ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] || { echo "spread.sh: MNIST is not in data/mnist: run bash data/get-mnist.sh" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+dotnet build -c Release bench/LeNet.TorchSharp.Bench >/dev/null
+bench=bench/LeNet.TorchSharp.Bench/bin/Release/net10.0/LeNet.TorchSharp.Bench.dll
+batch="$(dotnet "$bench" --print-batch-size)"
+cpu="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "== $cpus CPUs, ${cpu:-unknown CPU}, $(date -u '+%Y-%m-%d %H:%M UTC'): $rounds rounds; in each, two processes of ours, then" \
+  "two of the peer's, side by side on CPUs 0 and 1, one thread each, $epochs LeNet epochs, batch $batch, swapping CPUs every $every s"
+
+# Each epoch line gets the time it was printed (the end of that epoch), the side, the round and the process.
+stamp() { while IFS= read -r line; do case "$line" in *"epoch "*s*) echo "$(date +%s.%N) $1 $2 $3 $line" >>"$work/log";; esac; done; }
+start() {  # side round process cpu: starts one process pinned to the CPU ($! is its PID)
+  if [ "$1" = ours ]; then
+    OMP_NUM_THREADS=1 taskset -c "$4" dotnet "$bench" --phases lenet --epochs "$epochs" > >(stamp "$1" "$2" "$3") 2>&1 &
+  else
+    env OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432 taskset -c "$4" "$python" \
+      bench/pytorch_peer.py --threads 1 --models lenet --epochs "$epochs" --batch-size "$batch" > >(stamp "$1" "$2" "$3") 2>&1 &
+  fi
+}
+pin() {  # pid cpu: the process, its children (our harness trains in a child) and all their threads
+  local p
+  for p in "$1" $(pgrep -P "$1" || true); do taskset -a -p -c "$2" "$p" >/dev/null 2>&1 || true; done
+}
+for round in $(seq 1 "$rounds"); do
+  for side in ours peer; do
+    start "$side" "$round" A 0
+    a=$!
+    start "$side" "$round" B 1
+    b=$!
+    cpu_a=0
+    while kill -0 "$a" 2>/dev/null || kill -0 "$b" 2>/dev/null; do
+      sleep "$every"
+      cpu_a=$((1 - cpu_a))
+      pin "$a" "$cpu_a"
+      pin "$b" $((1 - cpu_a))
+      echo "$(date +%s.%N) pin $side $round A $cpu_a B $((1 - cpu_a))" >>"$work/log"
+    done
+    wait "$a" || { echo "spread.sh: $side process A of round $round failed" >&2; exit 1; }
+    wait "$b" || { echo "spread.sh: $side process B of round $round failed" >&2; exit 1; }
+  done
+  echo "   round $round done"
+done
+sleep 1  # the last lines' readers
+
+"$python" - "$work/log" "$cpu" "$every" <<'PY'
+import re, statistics as st, sys
+log, cpu, every = sys.argv[1], sys.argv[2], sys.argv[3]
+pins, epochs = {}, []
+for line in open(log):
+    m = re.match(r"(\S+) pin (\w+) (\d+) A (\d) B (\d)", line)
+    if m:
+        pins.setdefault((m[2], int(m[3])), []).append((float(m[1]), {"A": int(m[4]), "B": int(m[5])}))
+        continue
+    m = re.match(r"(\S+) (ours|peer) (\d+) ([AB]) .*epoch (\d+): ([0-9.]+)s", line)
+    if m and int(m[5]) > 1:  # the first epoch of a process also warms it up
+        epochs.append((float(m[1]), m[2], int(m[3]), m[4], float(m[6])))
+def cpu_of(side, rnd, proc, begin, end):
+    """The CPU the process was pinned to for the whole epoch; None if it moved during it."""
+    changes = pins.get((side, rnd), [])
+    if any(begin < t < end for t, _ in changes):
+        return None
+    before = [p for t, p in changes if t <= begin]
+    return before[-1][proc] if before else {"A": 0, "B": 1}[proc]
+cells = {}
+for end, side, rnd, proc, seconds in epochs:
+    c = cpu_of(side, rnd, proc, end - seconds, end)
+    if c is not None:
+        cells.setdefault((side, rnd), {}).setdefault((proc, c), []).append(seconds)
+print("\n| round | side | A on CPU 0 | B on CPU 0 | A on CPU 1 | B on CPU 1 | the two processes, same CPU | the two CPUs |")
+print("|---|---|---|---|---|---|---|---|")
+summary = {"ours": ([], []), "peer": ([], [])}
+for (side, rnd), d in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0] != "ours")):
+    med = {k: st.median(v) for k, v in d.items()}
+    show = lambda k: f"{med[k]:.2f} ({len(d[k])})" if k in med else "-"
+    # The processes compared on each CPU, the CPUs compared for each process: differences as a share of their mean.
+    procs = [abs(med[("A", c)] - med[("B", c)]) / ((med[("A", c)] + med[("B", c)]) / 2) for c in (0, 1) if ("A", c) in med and ("B", c) in med]
+    cpus = [abs(med[(p, 0)] - med[(p, 1)]) / ((med[(p, 0)] + med[(p, 1)]) / 2) for p in "AB" if (p, 0) in med and (p, 1) in med]
+    summary[side][0].extend(procs)
+    summary[side][1].extend(cpus)
+    fmt = lambda v: f"{max(v):.1%}" if v else "-"
+    print(f"| {rnd} | {side} | {show(('A', 0))} | {show(('B', 0))} | {show(('A', 1))} | {show(('B', 1))} | {fmt(procs)} | {fmt(cpus)} |")
+print()
+for side, (procs, cpus) in summary.items():
+    if procs and cpus:
+        print(f"{side}: on the same CPU in the same minutes the two processes differ by at most {max(procs):.1%} (median {st.median(procs):.1%}); "
+              f"the same process on the two CPUs by up to {max(cpus):.1%} (median {st.median(cpus):.1%}).")
+print(f"\nCPU: {cpu}. Epochs after each process's first, medians per process and CPU (epochs counted in brackets); an "
+      f"epoch during which its process moved is left out. CPUs swapped every {every} s.")
+PY
