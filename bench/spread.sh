@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Is a process-to-process spread the program's or the machine's? Two fresh processes of the same program train
 # LeNet side by side, one thread each, A pinned to CPU 0 and B to CPU 1, and every few seconds they swap CPUs.
-# If an epoch's time follows the CPU it ran on (both processes slow on the same CPU in the same seconds, fast on
-# the other), the machine is slower on that CPU; if one process stays slower than the other on both CPUs, the
-# cause is in that process. Rounds of ours, then of the PyTorch peer (run as compare.sh runs it).
+# If an epoch's time follows the CPU it ran on (both processes slow on the same CPU, fast on the other), the
+# machine is slower on that CPU; if one process stays slower than the other on both CPUs, the cause is in that
+# process: the report gives by how much, for each pair. Rounds of ours, then of the PyTorch peer (run as compare.sh runs it).
 #   bash bench/spread.sh [rounds, default 3] [LeNet epochs a process, default 10] [seconds between swaps, default 12]
 # (needs data/mnist, 2 CPUs or more, taskset; the peer needs python3-torch and OpenBLAS: bash bench/compare.sh
 # installs them as root)
@@ -88,24 +88,29 @@ for end, side, rnd, proc, seconds in epochs:
     c = cpu_of(side, rnd, proc, end - seconds, end)
     if c is not None:
         cells.setdefault((side, rnd), {}).setdefault((proc, c), []).append(seconds)
-print("\n| round | side | A on CPU 0 | B on CPU 0 | A on CPU 1 | B on CPU 1 | the two processes, same CPU | the two CPUs |")
+print("\n| round | side | A on CPU 0 | B on CPU 0 | A on CPU 1 | B on CPU 1 | one process slower than the other on both CPUs | the same process on the two CPUs |")
 print("|---|---|---|---|---|---|---|---|")
 summary = {"ours": ([], []), "peer": ([], [])}
 for (side, rnd), d in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0] != "ours")):
     med = {k: st.median(v) for k, v in d.items()}
     show = lambda k: f"{med[k]:.2f} ({len(d[k])})" if k in med else "-"
-    # The processes compared on each CPU, the CPUs compared for each process: differences as a share of their mean.
-    procs = [abs(med[("A", c)] - med[("B", c)]) / ((med[("A", c)] + med[("B", c)]) / 2) for c in (0, 1) if ("A", c) in med and ("B", c) in med]
+    # A cause inside a process slows it on every CPU: A/B above 1 on both CPUs (or below on both); by the smaller of
+    # the two. A CPU slower in some of its turns than in others moves the ratio on that CPU only.
+    ratios = [med[("A", c)] / med[("B", c)] for c in (0, 1) if ("A", c) in med and ("B", c) in med]
+    process = None
+    if len(ratios) == 2:
+        process = min(abs(r - 1) for r in ratios) if (ratios[0] - 1) * (ratios[1] - 1) > 0 else 0.0
+        summary[side][0].append(process)
     cpus = [abs(med[(p, 0)] - med[(p, 1)]) / ((med[(p, 0)] + med[(p, 1)]) / 2) for p in "AB" if (p, 0) in med and (p, 1) in med]
-    summary[side][0].extend(procs)
     summary[side][1].extend(cpus)
-    fmt = lambda v: f"{max(v):.1%}" if v else "-"
-    print(f"| {rnd} | {side} | {show(('A', 0))} | {show(('B', 0))} | {show(('A', 1))} | {show(('B', 1))} | {fmt(procs)} | {fmt(cpus)} |")
+    slower = "-" if process is None else "no" if process == 0 else f"{'A' if ratios[0] > 1 else 'B'} by {process:.1%}"
+    across = f"up to {max(cpus):.1%}" if cpus else "-"
+    print(f"| {rnd} | {side} | {show(('A', 0))} | {show(('B', 0))} | {show(('A', 1))} | {show(('B', 1))} | {slower} | {across} |")
 print()
-for side, (procs, cpus) in summary.items():
-    if procs and cpus:
-        print(f"{side}: on the same CPU in the same minutes the two processes differ by at most {max(procs):.1%} (median {st.median(procs):.1%}); "
-              f"the same process on the two CPUs by up to {max(cpus):.1%} (median {st.median(cpus):.1%}).")
+for side, (process, cpus) in summary.items():
+    if process and cpus:
+        print(f"{side}: one process slower than its sibling on both CPUs by at most {max(process):.1%} ({len(process)} pairs); "
+              f"the same process on the two CPUs differs by up to {max(cpus):.1%} (median {st.median(cpus):.1%}).")
 print(f"\nCPU: {cpu}. Epochs after each process's first, medians per process and CPU (epochs counted in brackets); an "
       f"epoch during which its process moved is left out. CPUs swapped every {every} s.")
 PY
