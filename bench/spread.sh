@@ -21,7 +21,7 @@ command -v taskset >/dev/null || { echo "spread.sh: needs taskset (Debian: apt-g
 [ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] || { echo "spread.sh: MNIST is not in data/mnist: run bash data/get-mnist.sh" >&2; exit 1; }
 
 work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 dotnet build -c Release bench/LeNet.TorchSharp.Bench >/dev/null
 bench=bench/LeNet.TorchSharp.Bench/bin/Release/net10.0/LeNet.TorchSharp.Bench.dll
 batch="$(dotnet "$bench" --print-batch-size)"
