@@ -13,31 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-5}"
 pairs="${2:-5}"
-python=/usr/bin/python3
-
-missing=()
-"$python" -c "import torch" 2>/dev/null || missing+=(python3-torch)
-dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "ok installed" || missing+=(libopenblas0-pthread)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "compare.sh: installing the PyTorch peer: ${missing[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "compare.sh: the PyTorch peer needs: apt-get install ${missing[*]}" >&2
-    exit 1
-  fi
-fi
-[ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] || { echo "compare.sh: MNIST is not in data/mnist: run bash data/get-mnist.sh" >&2; exit 1; }
+source bench/common.sh
+require_peer compare.sh
+require_mnist compare.sh
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-dotnet build -c Release bench/LeNet.TorchSharp.Bench >/dev/null
-bench=bench/LeNet.TorchSharp.Bench/bin/Release/net10.0/LeNet.TorchSharp.Bench.dll
-batch="$(dotnet "$bench" --print-batch-size)"
-# The same values as src/LeNet.TorchSharp/Native/NativeHeap.cs: 64 MB and 32 MB.
-malloc=(MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432)
-
-cpu="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+build_harness
 echo "== $(nproc) cores, ${cpu:-unknown CPU}, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "== LeNet.TorchSharp (TorchSharp $(sed -n 's/.*"TorchSharp" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)) against" \
   "PyTorch $("$python" -c 'import torch; print(torch.__version__)') (OpenBLAS, OPENBLAS_NUM_THREADS=1, ${malloc[*]}):" \
@@ -45,7 +27,7 @@ echo "== LeNet.TorchSharp (TorchSharp $(sed -n 's/.*"TorchSharp" Version="\([^"]
 
 ours() { dotnet "$bench" --phases lenet,mlp --epochs "$epochs" --json "$work/ours-$1.json" >"$work/ours-$1.log" 2>&1; }
 peer() {
-  env OPENBLAS_NUM_THREADS=1 "${malloc[@]}" "$python" bench/pytorch_peer.py --epochs "$epochs" --batch-size "$batch" \
+  env "${peer_env[@]}" "$python" bench/pytorch_peer.py --epochs "$epochs" --batch-size "$batch" \
     --json "$work/peer-$1.json" >"$work/peer-$1.log" 2>&1
 }
 for pair in $(seq 1 "$pairs"); do

@@ -5,27 +5,23 @@
 # machine is slower on that CPU; if one process stays slower than the other on both CPUs, the cause is in that
 # process: the report gives by how much, for each pair. Rounds of ours, then of the PyTorch peer (run as compare.sh runs it).
 #   bash bench/spread.sh [rounds, default 3] [LeNet epochs a process, default 10] [seconds between swaps, default 12]
-# (needs data/mnist, 2 CPUs or more, taskset; the peer needs python3-torch and OpenBLAS: bash bench/compare.sh
-# installs them as root)
+# (needs data/mnist, 2 CPUs or more, taskset; installs the peer, Debian's python3-torch on OpenBLAS, when run as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 epochs="${2:-10}"
 every="${3:-12}"
-python=/usr/bin/python3
+source bench/common.sh
 
 cpus="$(nproc)"
 [ "$cpus" -ge 2 ] || { echo "spread.sh: needs 2 CPUs (one process on each); this machine has $cpus" >&2; exit 1; }
 command -v taskset >/dev/null || { echo "spread.sh: needs taskset (Debian: apt-get install util-linux)" >&2; exit 1; }
-"$python" -c "import torch" 2>/dev/null || { echo "spread.sh: the PyTorch peer needs python3-torch (bash bench/compare.sh installs it as root)" >&2; exit 1; }
-[ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] || { echo "spread.sh: MNIST is not in data/mnist: run bash data/get-mnist.sh" >&2; exit 1; }
+require_peer spread.sh
+require_mnist spread.sh
 
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-dotnet build -c Release bench/LeNet.TorchSharp.Bench >/dev/null
-bench=bench/LeNet.TorchSharp.Bench/bin/Release/net10.0/LeNet.TorchSharp.Bench.dll
-batch="$(dotnet "$bench" --print-batch-size)"
-cpu="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+build_harness
 echo "== $cpus CPUs, ${cpu:-unknown CPU}, $(date -u '+%Y-%m-%d %H:%M UTC'): $rounds rounds; in each, two processes of ours, then" \
   "two of the peer's, side by side on CPUs 0 and 1, one thread each, $epochs LeNet epochs, batch $batch, swapping CPUs every $every s"
 
@@ -35,8 +31,8 @@ start() {  # side round process cpu: starts one process pinned to the CPU ($! is
   if [ "$1" = ours ]; then
     OMP_NUM_THREADS=1 taskset -c "$4" dotnet "$bench" --phases lenet --epochs "$epochs" > >(stamp "$1" "$2" "$3") 2>&1 &
   else
-    env OPENBLAS_NUM_THREADS=1 MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432 taskset -c "$4" "$python" \
-      bench/pytorch_peer.py --threads 1 --models lenet --epochs "$epochs" --batch-size "$batch" > >(stamp "$1" "$2" "$3") 2>&1 &
+    env "${peer_env[@]}" taskset -c "$4" "$python" bench/pytorch_peer.py --threads 1 --models lenet --epochs "$epochs" \
+      --batch-size "$batch" > >(stamp "$1" "$2" "$3") 2>&1 &
   fi
 }
 pin() {  # pid cpu: the process, its children (our harness trains in a child) and all their threads
