@@ -132,6 +132,8 @@ def main():
         return
 
     models = args.models.split(",")
+    if not models or set(models) - {"lenet", "mlp"}:
+        parser.error(f"--models: expected lenet, mlp or lenet,mlp; found '{args.models}'")
     # One shuffling generator for both runs, the MLP's continuing where LeNet's left it.
     generator = torch.Generator().manual_seed(1)
     if "lenet" in models:
